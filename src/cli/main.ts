@@ -8,8 +8,9 @@
 import { Command, CommanderError } from 'commander';
 import { SwitchyardError } from '../errors.ts';
 import { registerCommands } from './commands/index.ts';
+import { EXIT } from './exit-codes.ts';
 
-export const EXIT = Object.freeze({ OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3 });
+export { EXIT };
 
 export function buildProgram(): Command {
   const program = new Command('switchyard')

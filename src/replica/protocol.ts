@@ -9,7 +9,10 @@
  *      route prefix stripped, plus the headers in `HEADERS`. The replica builds the WHATWG
  *      Request only for `fetch` and streams the response back.
  *    - Handle calls: `POST /-/swy/call`, method name in `x-swy-method`, body = v8.serialize(args
- *      array). The response's `x-swy-kind` says how to read the body (see `CallKind`).
+ *      array). The response's `x-swy-kind` says how to read the body (see `CallKind`); its
+ *      status is 200 for every kind.
+ *    - Refusals: a 503 with `x-swy-rejected: 1` means the replica read none of the request (at
+ *      max_ongoing_requests, or draining after `stop`): the caller may send it to another replica.
  */
 import type { JsonValue } from '../spec/types.ts';
 
@@ -54,6 +57,8 @@ export interface RemoteError {
 export interface ReplicaEndpoint {
   readonly replica_id: string;
   readonly socket_path: string;
+  /** Multiplexed model ids loaded on this replica (from its load reports). */
+  readonly models?: readonly string[];
 }
 
 /** What a handle (or the proxy) needs to route to one deployment. */
@@ -92,6 +97,8 @@ export interface InitMessage {
   readonly bindings: Readonly<Record<string, string>>;
   /** Routing for every bound deployment. */
   readonly routing: readonly DeploymentRouting[];
+  /** How often the replica sends a `LoadMessage`. */
+  readonly load_report_interval_ms: number;
 }
 
 export interface ReconfigureMessage { readonly t: 'reconfigure'; readonly seq: number; readonly user_config: JsonValue | undefined }
@@ -107,7 +114,8 @@ export interface ReadyMessage { readonly t: 'ready' }
 /** Import, construct or first reconfigure failed; the replica exits right after sending it. */
 export interface FailedMessage {
   readonly t: 'failed';
-  readonly phase: 'import' | 'construct' | 'reconfigure';
+  /** `listen`: the Unix socket could not be bound (after a successful construct). */
+  readonly phase: 'import' | 'construct' | 'reconfigure' | 'listen';
   readonly error: RemoteError;
 }
 export interface ReconfiguredMessage { readonly t: 'reconfigured'; readonly seq: number; readonly error?: RemoteError }
@@ -118,6 +126,8 @@ export interface LoadMessage {
   readonly ongoing: number;
   /** DeploymentId -> requests waiting in this replica's handle queues for it. */
   readonly queued: Readonly<Record<string, number>>;
+  /** Multiplexed model ids loaded on this replica; present once the handler uses multiplexed(). */
+  readonly models?: readonly string[];
 }
 
 export type FromReplica = ReadyMessage | FailedMessage | ReconfiguredMessage | HealthReplyMessage | LoadMessage;
