@@ -4,6 +4,8 @@
  * whenever it changes. The loop never dies: a step that throws is logged and retried next tick.
  */
 import type { ApplicationPlan, DeploymentId, DeploymentPlan, Plan, Route } from '../compile/types.ts';
+import { dirname } from 'node:path';
+import { codeDrift } from '../compile/drift.ts';
 import { buildRoutes } from '../compile/route-table.ts';
 import type { ReplicaLauncher } from '../replica/launcher.ts';
 import type { DeploymentRouting } from '../replica/protocol.ts';
@@ -26,6 +28,8 @@ export interface ControllerOptions {
   readonly launcher: ReplicaLauncher;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Re-hash handler files at each replica start (default true; off in tests without files). */
+  readonly detectDrift?: boolean;
 }
 
 interface AppEntry {
@@ -102,6 +106,7 @@ export class Controller {
       bindingRouting: (p) => Object.values(p.bindings).map((id) => this.#routingOf(id)),
       loadReportIntervalMs: LOAD_REPORT_INTERVAL_MS,
       now: () => this.#opts.clock.now(),
+      ...(this.#opts.detectDrift !== false && { codeDrift: (p: DeploymentPlan) => codeDrift(p, dirname(p.handler_path)) }),
     });
   }
 

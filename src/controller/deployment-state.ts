@@ -12,6 +12,7 @@
  *   launcher seam and time through the `now` argument.
  */
 import { randomBytes } from 'node:crypto';
+import type { CodeDrift } from '../compile/drift.ts';
 import type { DeploymentPlan } from '../compile/types.ts';
 import type { ReplicaLauncher } from '../replica/launcher.ts';
 import type { DeploymentRouting, FromReplica, RemoteError } from '../replica/protocol.ts';
@@ -37,6 +38,8 @@ export interface DeploymentStateDeps {
   readonly bindingRouting: (plan: DeploymentPlan) => readonly DeploymentRouting[];
   readonly loadReportIntervalMs: number;
   readonly now: () => number;
+  /** Handler files changed on disk since compile? (A seam: tests need no files.) */
+  readonly codeDrift?: (plan: DeploymentPlan) => CodeDrift | undefined;
 }
 
 export class DeploymentState {
@@ -49,6 +52,8 @@ export class DeploymentState {
   #startFailures = 0;
   #crashStreak = 0;
   #lastProblem = '';
+  /** Set when a replica started on code edited since the last apply. */
+  #drift: string | undefined;
   /** The current version has reached its target once (distinguishes UPDATING from UPSCALING). */
   #reachedTarget = false;
   /** Direction of the last target change, for UPSCALING / DOWNSCALING. */
@@ -78,7 +83,10 @@ export class DeploymentState {
       this.#startFailures = 0;
       this.#crashStreak = 0;
     }
-    if (codeChanged) this.#reachedTarget = false;
+    if (codeChanged) {
+      this.#reachedTarget = false;
+      this.#drift = undefined;
+    }
   }
 
   setTarget(target: number): void {
@@ -167,7 +175,7 @@ export class DeploymentState {
     const plan = this.plan;
     const id = `${plan.id}#${randomBytes(2).toString('hex')}`;
     const record: ReplicaRecord = {
-      id, plan, state: 'STARTING', proc: undefined, socketPath: this.#deps.launcher.socketPathFor(id), createdAt: now, readyAt: undefined,
+      id, plan, version: plan.versions.code, state: 'STARTING', proc: undefined, socketPath: this.#deps.launcher.socketPathFor(id), createdAt: now, readyAt: undefined,
       userConfigVersion: plan.versions.user_config, reconfigurePending: false,
       healthFailures: 0, healthSeq: 0, healthPendingSince: undefined, nextHealthAt: 0,
       stopAt: undefined, stopSent: false, killAt: undefined, retryAt: undefined, stopReason: undefined,
@@ -180,6 +188,12 @@ export class DeploymentState {
   #launch(now: number): void {
     const record = this.#newRecord(now);
     const { id, plan, socketPath } = record;
+    const drift = this.#deps.codeDrift?.(plan);
+    if (drift) {
+      record.version = drift.version;
+      this.#drift = `handler files changed on disk since the last apply (${drift.changed.join(', ')}); replica ${id} runs the changed code as version ${drift.version}. Apply the spec to roll every replica onto one version.`;
+      this.#log.warn(this.#drift, { scope: 'controller' });
+    }
     record.proc = this.#deps.launcher.launch(
       {
         init: {
@@ -197,7 +211,7 @@ export class DeploymentState {
         onExit: (reason) => this.#onExit(record, reason),
       },
     );
-    this.#log.info(`replica ${id} starting`, { scope: 'controller', pid: record.proc.pid, version: plan.versions.code });
+    this.#log.info(`replica ${id} starting`, { scope: 'controller', pid: record.proc.pid, version: record.version });
   }
 
   #onMessage(r: ReplicaRecord, m: FromReplica): void {
@@ -391,7 +405,7 @@ export class DeploymentState {
     if (this.failedMessage) return this.failedMessage;
     const s = this.status();
     if (s === 'UNHEALTHY' || (s === 'UPDATING' && this.#startFailures > 0)) return this.#lastProblem;
-    return '';
+    return this.#drift ?? '';
   }
 }
 

@@ -8,6 +8,8 @@ export interface ReplicaRecord {
   readonly id: string;
   /** The plan it was launched with; its code version is the replica's `version`. */
   readonly plan: DeploymentPlan;
+  /** Its code version: the plan's, or that of the files on disk when they drifted (see compile/drift.ts). */
+  version: string;
   state: ReplicaState;
   /** Absent for a RECOVERING slot (waiting out a crash backoff, no process yet). */
   proc: ReplicaProcess | undefined;

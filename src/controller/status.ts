@@ -61,7 +61,7 @@ export function buildStatus(
           replica_id: r.id,
           state: r.state,
           pid: r.proc?.pid ?? null,
-          version: r.plan.versions.code,
+          version: r.version,
           ongoing_requests: r.ongoing,
           age_s: Math.round((now - r.createdAt) / 100) / 10,
         })),

@@ -62,6 +62,11 @@ export class Router {
     return total;
   }
 
+  /** Replicas that may take requests now. */
+  get replicaCount(): number {
+    return this.#routing.replicas.length;
+  }
+
   inflightOn(replicaId: string): number {
     return this.#inflight.get(replicaId) ?? 0;
   }

@@ -2,12 +2,15 @@
  * `switchyard run FILE`: the whole system in the foreground (gateway, controller, replicas),
  * logging to stderr, until Ctrl-C / SIGTERM, which drain and stop everything.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ERRORS } from '../../errors.ts';
 import { Gateway } from '../../gateway/gateway.ts';
 import { formatProblem, loadSpecFile } from '../../spec/load.ts';
 import type { Spec } from '../../spec/types.ts';
-import { createLogger, type LogFormat } from '../../telemetry/logger.ts';
+import { createLogger, type LogFormat, type Logger } from '../../telemetry/logger.ts';
+import { SpecWatcher } from '../../gateway/spec-watcher.ts';
 import { EXIT } from '../exit-codes.ts';
 
 interface RunOptions {
@@ -105,10 +108,29 @@ async function run(file: string, options: RunOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const watcher = options.watch || options.reload ? watchSpec(file, gateway, logger, options.reload === true) : undefined;
   const code = await stopped;
+  watcher?.close();
   // Replicas exit with their IPC channel; nothing else should keep the process.
   setTimeout(() => process.exit(code), 100).unref();
   return code;
+}
+
+/** Applies each saved change of the spec file; an invalid save is reported and changes nothing. */
+function watchSpec(file: string, gateway: Gateway, logger: Logger, reload: boolean): SpecWatcher {
+  const watcher = new SpecWatcher({
+    specPath: file,
+    logger,
+    apply: async (text) => {
+      const outcome = await gateway.apply(text, { dryRun: false, source: file, baseDir: dirname(resolve(file)) });
+      if (outcome.ok) return;
+      logger.error(`${file} was not applied: ${outcome.message}`, { scope: 'watch' });
+      for (const p of outcome.problems ?? []) logger.error(formatProblem(p), { scope: 'watch' });
+    },
+    ...(reload && { codeFiles: () => [...(gateway.controller.plan?.deployments.values() ?? [])].flatMap((d) => d.code_files) }),
+  });
+  watcher.start(readFileSync(file, 'utf8'));
+  return watcher;
 }
 
 function isLoopback(host: string): boolean {
