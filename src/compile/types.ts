@@ -47,6 +47,11 @@ export interface DeploymentPlan {
   readonly graceful_shutdown_timeout_s: number;
   /** Absolute paths of the files hashed into `versions.code` (the handler and its local imports). */
   readonly code_files: readonly string[];
+  /**
+   * Absolute path -> content hash of each file in `code_files` (plus `missing` for a local
+   * import that resolves to no file), so a diff can name the file that changed.
+   */
+  readonly code_hashes: Readonly<Record<string, string>>;
   readonly versions: DeploymentVersions;
 }
 
@@ -66,6 +71,8 @@ export interface Route {
 }
 
 export interface Plan {
+  /** The Spec's base_dir: diff reasons show paths relative to it. */
+  readonly base_dir: string;
   readonly http_options: HttpOptions;
   readonly admin: AdminOptions;
   readonly applications: readonly ApplicationPlan[];
@@ -91,7 +98,7 @@ export interface DeploymentChange {
 export interface ApplicationChange {
   readonly name: string;
   readonly action: AppAction;
-  /** App-level reasons (route_prefix, ingress); present on `update`. */
+  /** App-level reasons (route_prefix, ingress); present on an `update` that has any. */
   readonly reasons?: readonly string[];
   readonly deployments: readonly DeploymentChange[];
 }

@@ -17,6 +17,9 @@ import { DemandTracker, MetricsWindow } from './autoscaling-metrics.ts';
 /** A reporter silent for this many report intervals counts as 0. */
 export const STALE_AFTER_INTERVALS = 3;
 
+/** What the Autoscaler reads: the policy's fields plus the metrics interval (the Plan's `scaling.config` fits). */
+export type AutoscalerConfig = AutoscalingPolicyConfig & { readonly metrics_interval_s: number };
+
 export interface AutoscalerOptions {
   /**
    * How often reporters report, in ms; a reporter silent for 3 x this counts as 0.
@@ -33,8 +36,9 @@ export interface AutoscaleChange {
 }
 
 export class Autoscaler {
-  #config: AutoscalingPolicyConfig;
-  #window: MetricsWindow;
+  #config: AutoscalerConfig;
+  readonly #options: AutoscalerOptions;
+  readonly #window: MetricsWindow;
   readonly #tracker: DemandTracker;
   /** Set by the first `report`: from then on ticks sample the reporters' sum. */
   #reporting = false;
@@ -42,14 +46,14 @@ export class Autoscaler {
   #panicking = false;
   #lastReason = '';
 
-  constructor(config: AutoscalingPolicyConfig & { readonly metrics_interval_s: number }, options: AutoscalerOptions = {}) {
+  constructor(config: AutoscalerConfig, options: AutoscalerOptions = {}) {
     this.#config = config;
+    this.#options = options;
     this.#window = new MetricsWindow(retainMsOf(config));
-    const interval = options.reportIntervalMs ?? config.metrics_interval_s * 1000;
-    this.#tracker = new DemandTracker(STALE_AFTER_INTERVALS * interval);
+    this.#tracker = new DemandTracker(staleAfterMsOf(config, options));
   }
 
-  get config(): AutoscalingPolicyConfig {
+  get config(): AutoscalerConfig {
     return this.#config;
   }
 
@@ -65,33 +69,27 @@ export class Autoscaler {
 
   /**
    * A new config for the same Deployment (an apply that changed its scale version). The demand
-   * history is kept (it is still true); pending delays start over, since they were measured
-   * against the old config.
+   * history is kept (it is still true; a longer window averages over what there is); pending
+   * delays and panic start over, since they were measured against the old config.
    */
-  reconfigure(config: AutoscalingPolicyConfig): void {
-    if (retainMsOf(config) > retainMsOf(this.#config)) {
-      // A longer window than we kept: start a fresh series rather than average over a gap.
-      const latest = this.#window.latest();
-      this.#window = new MetricsWindow(retainMsOf(config));
-      this.#pendingLatest = latest;
-    }
+  reconfigure(config: AutoscalerConfig): void {
     this.#config = config;
+    this.#window.retainMs = retainMsOf(config);
+    this.#tracker.staleAfterMs = staleAfterMsOf(config, this.#options);
     this.#state = INITIAL_AUTOSCALING_STATE;
     this.#panicking = false;
   }
 
-  /** Carried over a window resize, recorded at the next sample. */
-  #pendingLatest: number | undefined;
-
   /** Records the Deployment's total demand at `now`, for callers that sum it themselves. */
   observe(now: number, demand: number): void {
-    this.#pendingLatest = undefined;
     this.#window.record(now, demand);
   }
 
   /**
    * One reporter's current value: a Replica's ongoing requests, or a Router's requests queued for
-   * this Deployment. Every report updates the total at once (the window is time-weighted).
+   * this Deployment (not yet sent, so nothing is counted twice). Every report updates the total
+   * at once (the window is time-weighted, so irregular reports are fine). Use either this or
+   * `observe`, not both.
    */
   report(reporterId: string, now: number, value: number): void {
     this.#reporting = true;
@@ -121,6 +119,7 @@ export class Autoscaler {
   /**
    * A request arrived for this Deployment while its target is 0: the target to set at once
    * (at least 1, more when the recorded demand already asks for more; never above max_replicas).
+   * The waiting request is counted as demand even if no Router has reported it yet.
    */
   onRequestWhileZero(now: number): AutoscaleChange {
     if (this.#reporting) this.#sample(now);
@@ -145,11 +144,14 @@ export class Autoscaler {
   }
 
   #sample(now: number): void {
-    this.#pendingLatest = undefined;
     this.#window.record(now, this.#tracker.sample(now));
   }
 }
 
 function retainMsOf(c: AutoscalingPolicyConfig): number {
   return Math.max(c.look_back_period_s, c.panic_window_s ?? 0) * 1000;
+}
+
+function staleAfterMsOf(c: AutoscalerConfig, o: AutoscalerOptions): number {
+  return STALE_AFTER_INTERVALS * (o.reportIntervalMs ?? c.metrics_interval_s * 1000);
 }

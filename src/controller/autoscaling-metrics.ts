@@ -20,13 +20,22 @@ interface Sample {
 
 /** A time-weighted window over total demand, keeping only what the longest window needs. */
 export class MetricsWindow {
-  readonly #retainMs: number;
+  #retainMs: number;
   /** Ascending by `at`; the first one may be older than `retainMs`: it is the value at the window's start. */
   readonly #samples: Sample[] = [];
 
   /** @param retainMs - the longest window that will be asked for; older samples are dropped. */
   constructor(retainMs: number) {
     this.#retainMs = Math.max(0, retainMs);
+  }
+
+  /** Changes how much history is kept (a new config with a longer or shorter window). */
+  set retainMs(ms: number) {
+    this.#retainMs = Math.max(0, ms);
+  }
+
+  get retainMs(): number {
+    return this.#retainMs;
   }
 
   /** Records the total demand at `now`. A time earlier than the last sample counts as the last sample's time. */
@@ -96,12 +105,13 @@ export class MetricsWindow {
  * its next report.
  */
 export class DemandTracker {
-  readonly #staleAfterMs: number;
+  /** Silence (ms) after which a reporter counts as 0; settable for a new config. */
+  staleAfterMs: number;
   readonly #latest = new Map<string, { at: number; value: number }>();
 
   /** @param staleAfterMs - silence after which a reporter counts as 0 (3 x the report interval). */
   constructor(staleAfterMs: number) {
-    this.#staleAfterMs = staleAfterMs;
+    this.staleAfterMs = staleAfterMs;
   }
 
   /** A reporter's current value (a count of requests); negative or non-finite counts as 0. */
@@ -121,7 +131,7 @@ export class DemandTracker {
   sample(now: number): number {
     let total = 0;
     for (const [id, r] of this.#latest) {
-      if (now - r.at >= this.#staleAfterMs) this.#latest.delete(id);
+      if (now - r.at >= this.staleAfterMs) this.#latest.delete(id);
       else total += r.value;
     }
     return total;

@@ -144,7 +144,9 @@ export class HandleClient {
       kind: 'stream',
       frames,
       cancel: () => {
-        // Closing the connection is what the callee sees: its generator is returned.
+        // Closing the connection is what the callee sees: its generator is returned. The body
+        // reports the abort as an error event; nobody reads it any more.
+        (body as unknown as NodeJS.EventEmitter).on('error', () => {});
         body.destroy();
         lease.release();
       },

@@ -51,6 +51,7 @@ export interface DeploymentSpec {
   readonly args?: JsonValue;
   /** handle name -> deployment name in the same app, or `app:NAME` (the ingress of app NAME). */
   readonly bindings: Readonly<Record<string, string>>;
+  /** `"auto"` when written so, and also when only `autoscaling_config` is written (Ray Serve then autoscales). */
   readonly num_replicas: number | 'auto';
   readonly max_ongoing_requests: number;
   /** -1 = unbounded. */
@@ -60,6 +61,10 @@ export interface DeploymentSpec {
   readonly health_check_timeout_s: number;
   readonly graceful_shutdown_timeout_s: number;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Present only when written. The loader fills its defaulted fields from
+   * `autoscalingDefaults(num_replicas as written)`; `resolveAutoscaling` adds the derived ones.
+   */
   readonly autoscaling_config?: Partial<AutoscalingConfig>;
 }
 

@@ -3,7 +3,7 @@
  * group, and stops it by that group: tests end only what they started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,14 @@ export interface RunningGateway {
   stop(): Promise<number | null>;
 }
 
-/** A temp directory with `files` written into it (relative path -> content). */
+/**
+ * A temp directory with `files` written into it (relative path -> content), where handlers can
+ * `import ... from 'switchyard'` as they would in a project that installed it.
+ */
 export function tempDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'swy-test-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules', 'switchyard'), 'dir');
   for (const [path, content] of Object.entries(files)) {
     const full = join(dir, path);
     mkdirSync(dirname(full), { recursive: true });
@@ -47,7 +52,7 @@ export interface StartOptions {
 export async function startGateway(specPath: string, options: StartOptions = {}): Promise<RunningGateway> {
   const child = spawn(process.execPath, [CLI, 'run', specPath, '--port', '0', '--admin-port', '0', ...(options.args ?? ['--no-watch'])], {
     cwd: dirname(specPath),
-    env: { ...process.env, ...options.env },
+    env: { ...cleanEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -105,6 +110,19 @@ export async function startGateway(specPath: string, options: StartOptions = {})
     }
   }
   return gw;
+}
+
+/**
+ * The environment a user's shell would give the gateway: without the test runner's hooks
+ * (tap's NODE_OPTIONS --import instruments every child process, replicas included).
+ */
+export function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k === 'NODE_OPTIONS' || k === 'TAP' || k.startsWith('TAP_') || k.startsWith('_TAPJS')) continue;
+    env[k] = v;
+  }
+  return env;
 }
 
 function killGroup(child: ChildProcess): void {

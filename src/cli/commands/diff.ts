@@ -38,6 +38,7 @@ function parseAddress(value: string): string {
   return value.replace(/\/+$/, '');
 }
 
+/** Adds the `diff` command to `program`. */
 export function registerDiff(program: Command): void {
   program
     .command('diff')

@@ -1,0 +1,208 @@
+/**
+ * The replica's data plane: a keep-alive `node:http` server on the replica's Unix socket. It
+ * serves proxied HTTP through the handler's `fetch`, and handle calls (`POST /-/swy/call`)
+ * through `handle-call.ts`; it counts ongoing requests, refuses what it cannot take, cancels
+ * calls whose caller went away, and drains on stop.
+ *
+ * The per-request path is kept lean on purpose (it is every request's overhead): no closures
+ * per request (shared listeners read their state from the response), the WHATWG `Request` is
+ * built only for `fetch`, and the AbortController only when a signal is read.
+ */
+import { randomUUID } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { ERRORS } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { serveHandleCall } from './handle-call.ts';
+import type { Handler } from './handler-module.ts';
+import { CALL_PATH, HEADERS } from './protocol.ts';
+import { failResponse, refuse, sendError } from './error-response.ts';
+import { CallContext, requestStorage, type ReplicaIdentity } from './request-context.ts';
+import { HOP_BY_HOP, writeResult } from './response-writer.ts';
+
+export interface ReplicaServerOptions {
+  readonly identity: ReplicaIdentity;
+  /** For error messages: `app#Deployment`. */
+  readonly deploymentId: string;
+  readonly handler: Handler;
+  readonly maxOngoingRequests: number;
+  readonly log: Logger;
+}
+
+const CONTEXT = Symbol('switchyard.callContext');
+const SERVER = Symbol('switchyard.replicaServer');
+type TrackedResponse = ServerResponse & { [CONTEXT]?: CallContext; [SERVER]?: ReplicaServer };
+
+const INTERNAL_PREFIX = '/-/swy/';
+const storage = requestStorage();
+
+export class ReplicaServer {
+  readonly identity: ReplicaIdentity;
+  readonly deploymentId: string;
+  readonly handler: Handler;
+  readonly log: Logger;
+  readonly #server: Server;
+  readonly #max: number;
+  #ongoing = 0;
+  #draining = false;
+  #onIdle: (() => void) | undefined = undefined;
+
+  constructor(options: ReplicaServerOptions) {
+    this.identity = options.identity;
+    this.deploymentId = options.deploymentId;
+    this.handler = options.handler;
+    this.log = options.log;
+    this.#max = options.maxOngoingRequests;
+    this.#server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => this.#onRequest(req, res));
+    // The proxy's pool decides when a connection is idle for too long; the replica only needs to
+    // outlast it (undici trusts the `keep-alive: timeout` hint minus one second).
+    this.#server.keepAliveTimeout = 60_000;
+    // Streams and long calls are bounded by the gateway's request_timeout_s, not here.
+    this.#server.headersTimeout = 60_000;
+  }
+
+  /** Requests being served now (handle calls and proxied requests). */
+  get ongoing(): number {
+    return this.#ongoing;
+  }
+
+  /** Binds the Unix socket, replacing a stale socket file left by a crashed predecessor. */
+  async listen(socketPath: string): Promise<void> {
+    try {
+      unlinkSync(socketPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(socketPath, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops taking work and waits up to `timeoutMs` for in-flight requests; the rest are then
+   * cancelled (their signals abort, their connections close). Resolves true when all finished.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.#draining = true;
+    this.#server.close();
+    this.#server.closeIdleConnections();
+    let finished = this.#ongoing === 0;
+    if (!finished) {
+      let timer: NodeJS.Timeout | undefined;
+      finished = await new Promise<boolean>((resolve) => {
+        this.#onIdle = () => resolve(true);
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      clearTimeout(timer);
+      this.#onIdle = undefined;
+    }
+    // Destroying the connections fires each response's 'close', which cancels its call.
+    this.#server.closeAllConnections();
+    return finished;
+  }
+
+  #onRequest(req: IncomingMessage, res: TrackedResponse): void {
+    const url = req.url ?? '/';
+    if (this.#draining) {
+      refuse(res, ERRORS.UNAVAILABLE, 'The replica is stopping.', true);
+      return;
+    }
+    const internal = url.startsWith(INTERNAL_PREFIX);
+    if (internal && (url !== CALL_PATH || req.method !== 'POST')) {
+      sendError(res, ERRORS.NO_ROUTE, `No replica route ${req.method} ${url}; handle calls are POST ${CALL_PATH}.`);
+      return;
+    }
+    // Handle calls keep their serialized arguments, so a refused one is re-sent elsewhere. A
+    // proxied request with a body is streamed from the client and cannot be replayed: the
+    // gateway's Router already caps requests per replica, so it is accepted and only requests
+    // that raced the cap (without a body) are turned back.
+    if (this.#ongoing >= this.#max && (internal || !hasBody(req))) {
+      refuse(res, ERRORS.UNAVAILABLE, `The replica is at max_ongoing_requests (${this.#max}).`, false);
+      return;
+    }
+    const headers = req.headers;
+    const requestId = (headers[HEADERS.REQUEST_ID] as string | undefined) || randomUUID();
+    const modelId = (headers[HEADERS.MODEL_ID] as string | undefined) ?? '';
+    const ctx = new CallContext(this.identity, requestId, modelId);
+    ctx.response = res;
+    res[CONTEXT] = ctx;
+    res[SERVER] = this;
+    this.#ongoing++;
+    res.once('close', onResponseClose);
+    // Everything the call does, generator bodies included, runs inside its context.
+    storage.run(ctx, internal ? serveHandleCall : serveFetch, this, req, res, ctx);
+  }
+
+  /**
+   * An exception escaped the handler inside this call (a timer or callback it started threw):
+   * answer the call as failed rather than leave its caller waiting for a response.
+   */
+  failCall(ctx: CallContext, err: unknown): void {
+    const res = ctx.response as ServerResponse | undefined;
+    if (res !== undefined && !res.writableEnded) failResponse(this.log, res, ctx, err);
+  }
+
+  /** A call ended (finished, failed or cut off). */
+  callEnded(): void {
+    if (--this.#ongoing === 0) this.#onIdle?.();
+  }
+}
+
+/**
+ * The one 'close' listener of every response (`this` is the response): counts the call down
+ * and cancels it when the response did not finish (the caller went away, or stop timed out).
+ */
+function onResponseClose(this: TrackedResponse): void {
+  const ctx = this[CONTEXT]!;
+  if (!this.writableFinished) ctx.abort(new DOMException('The caller went away before the response finished.', 'AbortError'));
+  this[SERVER]!.callEnded();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
+const BODYLESS = new Set(['GET', 'HEAD']);
+
+/** The WHATWG Request for `fetch`: the path as proxied (route prefix already stripped). */
+function buildRequest(req: IncomingMessage, ctx: CallContext): Request {
+  const raw = req.rawHeaders;
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+    headers.append(name, raw[i + 1]!);
+  }
+  const method = req.method ?? 'GET';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: ctx.signal };
+  if (!BODYLESS.has(method) && hasBody(req)) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(`http://${req.headers.host || 'localhost'}${req.url}`, init);
+}
+
+function callFetch(handler: Handler, request: Request): unknown {
+  return handler.fetch!(request);
+}
+
+async function serveFetch(server: ReplicaServer, req: IncomingMessage, res: ServerResponse, ctx: CallContext): Promise<void> {
+  try {
+    if (typeof server.handler.fetch !== 'function') {
+      throw new TypeError(`deployment ${server.deploymentId} has no fetch() method, so it cannot serve HTTP; call it through a handle`);
+    }
+    let result = callFetch(server.handler, buildRequest(req, ctx));
+    if (result instanceof Promise) result = await result;
+    if (ctx.aborted) return;
+    await writeResult(res, ctx, result);
+  } catch (err) {
+    failResponse(server.log, res, ctx, err);
+  }
+}
+

@@ -1,0 +1,23 @@
+/**
+ * Every conformance scenario (conformance/scenarios/NNN-name/) as its own subtest, run against
+ * the built CLI exactly as `node conformance/run.ts` runs it. A scenario that needs a feature
+ * not built yet fails here; it is never skipped.
+ */
+import t from 'tap';
+import { basename } from 'node:path';
+import { formatReport, listScenarios, runScenario } from '../conformance/run.ts';
+
+const scenarios = listScenarios();
+
+t.test('there are conformance scenarios to run', async (t) => {
+  t.ok(scenarios.length > 0, 'conformance/scenarios/ holds at least one scenario');
+});
+
+for (const dir of scenarios) {
+  t.test(basename(dir), async (t) => {
+    const report = await runScenario(dir);
+    // The report keeps its line breaks as a TAP comment; an assertion message would flatten it.
+    if (!report.ok) t.comment(formatReport(report));
+    t.ok(report.ok, `${report.name} passes: ${report.description}`);
+  });
+}
