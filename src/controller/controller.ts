@@ -30,6 +30,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** Re-hash handler files at each replica start (default true; off in tests without files). */
   readonly detectDrift?: boolean;
+  /** Requests queued in the Proxy's Routers, per DeploymentId (autoscaling demand). */
+  readonly proxyQueued?: () => Readonly<Record<string, number>>;
 }
 
 interface AppEntry {
@@ -107,7 +109,24 @@ export class Controller {
       loadReportIntervalMs: LOAD_REPORT_INTERVAL_MS,
       now: () => this.#opts.clock.now(),
       ...(this.#opts.detectDrift !== false && { codeDrift: (p: DeploymentPlan) => codeDrift(p, dirname(p.handler_path)) }),
+      onHandleQueues: (replicaId, queued) => this.#onHandleQueues(replicaId, queued),
     });
+  }
+
+  /** DeploymentId -> requests queued for it in replicas' handles (latest report per replica, summed). */
+  readonly #handleQueued = new Map<DeploymentId, number>();
+  readonly #handleQueuesByReplica = new Map<string, Readonly<Record<string, number>>>();
+
+  #onHandleQueues(replicaId: string, queued: Readonly<Record<string, number>>): void {
+    const prev = this.#handleQueuesByReplica.get(replicaId) ?? {};
+    const now = this.#opts.clock.now();
+    for (const id of new Set([...Object.keys(prev), ...Object.keys(queued)])) {
+      const n = queued[id] ?? 0;
+      this.#states.get(id)?.reportQueued(`handles:${replicaId}`, now, n);
+      this.#handleQueued.set(id, (this.#handleQueued.get(id) ?? 0) - (prev[id] ?? 0) + n);
+    }
+    if (Object.keys(queued).length === 0) this.#handleQueuesByReplica.delete(replicaId);
+    else this.#handleQueuesByReplica.set(replicaId, queued);
   }
 
   #routingOf(id: DeploymentId): DeploymentRouting {
@@ -138,7 +157,17 @@ export class Controller {
     try {
       const now = this.#opts.clock.now();
       let changed = false;
-      for (const state of this.#states.values()) changed = state.reconcile(now) || changed;
+      const proxyQueued = this.#opts.proxyQueued?.() ?? {};
+      for (const [id, state] of this.#states) {
+        if (state.autoscaler) {
+          // The Proxy is one reporter per deployment; handle queues report through load messages.
+          const q = proxyQueued[id] ?? 0;
+          state.reportQueued('proxy', now, q);
+          changed = state.reconcile(now, q > 0 || (this.#handleQueued.get(id) ?? 0) > 0) || changed;
+        } else {
+          changed = state.reconcile(now) || changed;
+        }
+      }
       for (const [id, state] of this.#states) if (state.gone) this.#states.delete(id);
       for (const [name, app] of this.#apps) {
         if (app.deleting && !app.plan.deployments.some((d) => this.#states.get(d.id)?.deleting)) this.#apps.delete(name);

@@ -18,6 +18,7 @@ import type { ReplicaLauncher } from '../replica/launcher.ts';
 import type { DeploymentRouting, FromReplica, RemoteError } from '../replica/protocol.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { BACKOFF_RESET_MS, backoffDelayMs, maxStartFailures, rollingStep } from './backoff.ts';
+import { Autoscaler } from './autoscaler.ts';
 import type { ReplicaRecord, ReplicaState } from './replica-record.ts';
 
 export type DeploymentStatus = 'UPDATING' | 'HEALTHY' | 'UNHEALTHY' | 'UPSCALING' | 'DOWNSCALING' | 'DEPLOY_FAILED';
@@ -40,6 +41,8 @@ export interface DeploymentStateDeps {
   readonly now: () => number;
   /** Handler files changed on disk since compile? (A seam: tests need no files.) */
   readonly codeDrift?: (plan: DeploymentPlan) => CodeDrift | undefined;
+  /** A replica reported requests queued in its handles for other deployments (autoscaling demand). */
+  readonly onHandleQueues?: (replicaId: string, queued: Readonly<Record<string, number>>) => void;
 }
 
 export class DeploymentState {
@@ -58,6 +61,10 @@ export class DeploymentState {
   #reachedTarget = false;
   /** Direction of the last target change, for UPSCALING / DOWNSCALING. */
   #scaling: 'up' | 'down' | undefined;
+  /** Present when the deployment autoscales. */
+  autoscaler: Autoscaler | undefined;
+  #nextAutoscaleAt = 0;
+  #autoscaleReason = '';
   readonly #deps: DeploymentStateDeps;
   readonly #log: Logger;
 
@@ -66,6 +73,48 @@ export class DeploymentState {
     this.target = target;
     this.#deps = deps;
     this.#log = deps.logger.child({ deployment: plan.id });
+    this.#syncAutoscaler();
+  }
+
+  /** One Autoscaler while the plan autoscales; its config follows the plan. */
+  #syncAutoscaler(): void {
+    const scaling = this.plan.scaling;
+    if (scaling.kind !== 'auto') {
+      this.autoscaler = undefined;
+      return;
+    }
+    if (this.autoscaler) this.autoscaler.reconfigure(scaling.config);
+    else this.autoscaler = new Autoscaler(scaling.config, { reportIntervalMs: this.#deps.loadReportIntervalMs });
+  }
+
+  /**
+   * Runs the autoscaling policy every metrics_interval_s (and at once when a request waits for
+   * a deployment scaled to zero). Targets it sets are applied by the rest of `reconcile`.
+   */
+  #autoscale(now: number, queuedAtZero: boolean): void {
+    const autoscaler = this.autoscaler;
+    if (!autoscaler || this.deleting) return;
+    let change;
+    if (this.target === 0 && queuedAtZero) {
+      change = autoscaler.onRequestWhileZero(now);
+    } else if (now >= this.#nextAutoscaleAt) {
+      this.#nextAutoscaleAt = now + autoscaler.config.metrics_interval_s * 1000;
+      const running = [...this.replicas.values()].filter((r) => r.state === 'RUNNING').length;
+      change = autoscaler.tick(now, this.target, running);
+    }
+    if (!change) return;
+    if (change.target !== this.target) {
+      this.#log.info(`autoscaling ${this.target} -> ${change.target}: ${change.reason}`, { scope: 'autoscaler' });
+      this.#autoscaleReason = change.reason;
+      this.setTarget(change.target);
+    } else {
+      this.#log.info(`${change.panicking ? 'entering' : 'leaving'} panic mode: ${change.reason}`, { scope: 'autoscaler' });
+    }
+  }
+
+  /** Requests queued for this deployment in a Router (the Proxy's, or a replica's handles). */
+  reportQueued(reporterId: string, now: number, queued: number): void {
+    this.autoscaler?.report(reporterId, now, queued);
   }
 
   get id(): string {
@@ -87,6 +136,7 @@ export class DeploymentState {
       this.#reachedTarget = false;
       this.#drift = undefined;
     }
+    this.#syncAutoscaler();
   }
 
   setTarget(target: number): void {
@@ -106,9 +156,13 @@ export class DeploymentState {
     return r.plan.versions.code === this.plan.versions.code;
   }
 
-  /** Takes the next steps towards the target. Returns true when the routing state changed. */
-  reconcile(now: number): boolean {
+  /**
+   * Takes the next steps towards the target. Returns true when the routing state changed.
+   * `queuedAtZero`: a Router holds requests for this deployment while it has no replica.
+   */
+  reconcile(now: number, queuedAtZero = false): boolean {
     let routingChanged = false;
+    this.#autoscale(now, queuedAtZero);
     if (this.deleting) {
       for (const r of this.#active()) routingChanged = this.#stop(r, now, 'deployment deleted') || routingChanged;
       this.#driveStopping(now);
@@ -246,6 +300,8 @@ export class DeploymentState {
       case 'load':
         r.ongoing = m.ongoing;
         if (m.models) r.models = m.models;
+        this.autoscaler?.report(r.id, now, m.ongoing);
+        this.#deps.onHandleQueues?.(r.id, m.queued);
         return; // load reports alone do not need a reconcile
     }
     this.#deps.changed();
@@ -255,6 +311,7 @@ export class DeploymentState {
     const now = this.#deps.now();
     const was = r.state;
     r.proc = undefined;
+    this.autoscaler?.forget(r.id, now);
     if (was === 'STOPPING') {
       this.replicas.delete(r.id);
       this.#log.info(`replica ${r.id} stopped (${r.stopReason ?? 'stopped'}; ${reason})`, { scope: 'controller' });
@@ -330,6 +387,8 @@ export class DeploymentState {
     }
     r.state = 'STOPPING';
     r.stopReason = reason;
+    // A draining replica's requests finish elsewhere in time; its demand no longer counts here.
+    this.autoscaler?.forget(r.id, now);
     r.stopAt = wasRouted ? now + DRAIN_PROPAGATION_MS : now;
     r.killAt = r.stopAt + this.plan.graceful_shutdown_timeout_s * 1000 + KILL_GRACE_MS;
     this.#log.info(`replica ${r.id} stopping: ${reason}`, { scope: 'controller' });
@@ -405,6 +464,7 @@ export class DeploymentState {
     if (this.failedMessage) return this.failedMessage;
     const s = this.status();
     if (s === 'UNHEALTHY' || (s === 'UPDATING' && this.#startFailures > 0)) return this.#lastProblem;
+    if ((s === 'UPSCALING' || s === 'DOWNSCALING') && this.#autoscaleReason) return `autoscaling: ${this.#autoscaleReason}`;
     return this.#drift ?? '';
   }
 }

@@ -60,7 +60,9 @@ export class Gateway implements AdminBackend {
     this.#spec = options.spec;
     this.logger = options.logger;
     this.#launcher = new ProcessLauncher(options.logger);
-    this.controller = new Controller({ launcher: this.#launcher, clock: realClock, logger: options.logger });
+    this.controller = new Controller({
+      launcher: this.#launcher, clock: realClock, logger: options.logger, proxyQueued: () => this.proxy.queued(),
+    });
     this.#metrics = new Metrics(() => this.controller.status());
     this.proxy = new Proxy({ http: options.listen.http_options, onRequest: (o) => this.#metrics.record(o) });
     this.controller.subscribe((s) => this.proxy.update(s));

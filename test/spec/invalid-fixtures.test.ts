@@ -57,7 +57,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   '40-key-at-wrong-level.yaml': '6:9: applications[0].deployments[0].route_prefix: unknown key "route_prefix" here; it belongs in an application',
   '41-binding-name-not-identifier.yaml': '8:11: applications[0].deployments[0].bindings["the-model"]: key "the-model" must be a JavaScript identifier (it becomes handles.NAME)',
   '42-max-ongoing-requests-zero.yaml': '6:31: applications[0].deployments[0].max_ongoing_requests: must be an integer >= 1',
-  '43-upscale-delay-negative.yaml': '8:28: applications[0].deployments[0].autoscaling_config.upscale_delay_s: must be a number > 0',
+  '43-upscale-delay-negative.yaml': '8:28: applications[0].deployments[0].autoscaling_config.upscale_delay_s: must be a number >= 0',
   '44-ray-renamed-autoscaling-key.yaml': '8:11: applications[0].deployments[0].autoscaling_config.target_num_ongoing_requests_per_replica: unknown key "target_num_ongoing_requests_per_replica" from Ray Serve: an old name, write target_ongoing_requests',
   '45-handler-is-directory.yaml': '5:18: applications[0].deployments[0].handler: handler ./handlers is not a file (looked at ${DIR}/handlers)',
   '46-multiple-documents.yaml': `6:1: (root): YAML syntax error: a spec is a single YAML document; remove the second '---' document`,
