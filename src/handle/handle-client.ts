@@ -5,6 +5,7 @@
  * replicas' Unix sockets: no hop through the gateway.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
 import { ERRORS, SwitchyardError } from '../errors.ts';
 import { Upstreams } from '../proxy/upstreams.ts';
@@ -14,6 +15,7 @@ import { RouterSet } from '../router/router-set.ts';
 import type { Lease } from '../router/router.ts';
 import { assertCloneable } from './cloneable.ts';
 import { BackPressureError, DeploymentUnavailableError, ReplicaDiedError, rebuildRemoteError } from './errors.ts';
+import { exchange, type CallReply } from './call-exchange.ts';
 import { readFrames, type Frame } from './frames.ts';
 
 export interface CallOptions {
@@ -75,9 +77,9 @@ export class HandleClient {
     for (let attempt = 0; ; attempt++) {
       const lease = await this.#acquire(router.deploymentId, deploymentId, { signal, exclude, modelId });
       const where = `${method}() on ${lease.replica.replica_id}`;
-      let res;
+      let reply: CallReply;
       try {
-        res = await this.#upstreams.get(lease.replica.socket_path).request({ path: CALL_PATH, method: 'POST', headers, body, signal: signal ?? null });
+        reply = await exchange(this.#upstreams.get(lease.replica.socket_path), { path: CALL_PATH, headers, body, signal, isStream });
       } catch (err) {
         lease.release();
         if (signal?.aborted) throw signal.reason;
@@ -85,12 +87,11 @@ export class HandleClient {
           (exclude ??= new Set()).add(lease.replica.replica_id);
           continue;
         }
+        if ((err as { code?: string }).code === 'UND_ERR_SOCKET') throw new ReplicaDiedError(`${where}: the replica died during the call`);
         throw new ReplicaDiedError(`${where} failed: ${(err as Error).message}`);
       }
-      const kind = res.headers[HEADERS.KIND];
-      if (res.statusCode === 503 && res.headers[HEADERS.REJECTED] !== undefined) {
+      if (reply.statusCode === 503 && reply.headers[HEADERS.REJECTED] !== undefined) {
         // The callee is at max_ongoing_requests (other callers) or stopping: it read nothing.
-        await res.body.dump();
         lease.release();
         (exclude ??= new Set()).add(lease.replica.replica_id);
         if (exclude.size >= router.replicaCount) {
@@ -99,19 +100,13 @@ export class HandleClient {
         }
         continue;
       }
-      try {
-        if (kind === 'stream') return this.#stream(res.body, lease, where);
-        const bytes = Buffer.from(await res.body.arrayBuffer());
-        lease.release();
-        if (kind === 'value') return { kind: 'value', value: deserialize(bytes) };
-        if (kind === 'error') throw rebuildRemoteError(deserialize(bytes) as RemoteError, where);
-        throw new Error(`${where} answered ${res.statusCode}: ${bytes.toString('utf8').slice(0, 500)}`);
-      } catch (err) {
-        lease.release();
-        if (signal?.aborted) throw signal.reason;
-        if ((err as { code?: string }).code === 'UND_ERR_SOCKET') throw new ReplicaDiedError(`${where}: the replica died during the call`);
-        throw err;
-      }
+      if (reply.stream !== undefined) return this.#stream(reply.stream, lease, where);
+      lease.release();
+      const bytes = reply.body!;
+      const kind = reply.headers[HEADERS.KIND];
+      if (kind === 'value') return { kind: 'value', value: deserialize(bytes) };
+      if (kind === 'error') throw rebuildRemoteError(deserialize(bytes) as RemoteError, where);
+      throw new Error(`${where} answered ${reply.statusCode}: ${bytes.toString('utf8').slice(0, 500)}`);
     }
   }
 
@@ -152,6 +147,10 @@ export class HandleClient {
       },
     };
   }
+}
+
+function isStream(headers: IncomingHttpHeaders): boolean {
+  return headers[HEADERS.KIND] === 'stream';
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -16,6 +16,15 @@ type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onR
 
 /** Connect-time failures: nothing of the request reached the replica, so another may take it. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+/**
+ * Once the request is on a connection (onRequestStart ran), these still prove the replica's code
+ * never saw it: the write failed (EPIPE: the peer was gone), or the peer vanished with bytes
+ * unread in its socket (a Unix socket reports ECONNRESET only then; a kill -9 of an idle replica
+ * shows up this way on its pooled connection). A clean close after the write (UND_ERR_SOCKET,
+ * "other side closed") means the replica read the request and died running it: no retry, 502,
+ * or one request that crashes its replica would crash them all.
+ */
+const NOT_DELIVERED_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'EPIPE', 'ECONNRESET']);
 /** A request is tried on at most this many replicas. */
 const MAX_ATTEMPTS = 3;
 
@@ -124,7 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#bodySent = true;
   }
 
-  onResponseStart(controller: DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusText?: string): void {
     if (this.#finished) return;
     // The replica refused before reading anything (at capacity or stopping): try another one.
     if (statusCode === 503 && headers[HEADERS.REJECTED] !== undefined && !this.#bodySent && !this.#i.hasBody) {
@@ -133,8 +142,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const out = forwardResponseHeaders(headers);
+    // The replica's error marker is for the gateway, not the client.
+    delete out[HEADERS.ERROR];
     out[HEADERS.REQUEST_ID] = this.#i.requestId;
-    this.#i.res.writeHead(statusCode, out);
+    // The handler's status text (`new Response(body, { statusText })`) reaches the client too.
+    if (statusText) this.#i.res.writeHead(statusCode, statusText, out);
+    else this.#i.res.writeHead(statusCode, out);
   }
 
   onResponseData(controller: DispatchController, chunk: Buffer): void {
@@ -155,8 +168,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: DispatchController, err: Error): void {
     if (this.#finished) return;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
     const retryable = this.#rejected || (!this.#bodySent && !this.#i.hasBody && !this.#i.res.headersSent &&
-      CONNECT_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''));
+      (this.#controller === undefined ? CONNECT_ERRORS : NOT_DELIVERED_ERRORS).has(code));
     this.#rejected = false;
     if (this.#failure === undefined && retryable && this.#attempts < MAX_ATTEMPTS) {
       const lease = this.#lease!;

@@ -43,7 +43,11 @@ export function failResponse(log: Logger, res: ServerResponse, ctx: CallContext,
   const stack = err instanceof Error && err.stack ? err.stack : String(err);
   if (res.headersSent) {
     log.error(`handler failed while streaming its response: ${stack}`, { request_id: ctx.requestId });
-    res.destroy();
+    // Cut the stream without its final chunk, but after what was already written: destroying at
+    // once would drop the head too, and the client would be told the replica died instead.
+    const socket = res.socket;
+    if (socket) socket.destroySoon();
+    else res.destroy();
     return;
   }
   if (def === ERRORS.HANDLER_ERROR) log.error(`handler error: ${stack}`, { request_id: ctx.requestId });

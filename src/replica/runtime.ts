@@ -40,6 +40,10 @@ export class ReplicaRuntime {
       const ctx = getRequestContext();
       this.#log.error(`unhandled promise rejection: ${describe(reason)}`, { request_id: ctx?.requestId });
     });
+    // Ctrl-C in a terminal signals the whole foreground process group, replicas included. The
+    // gateway got it too and drains every replica in order (out of routing first, then `stop`);
+    // dying here at once would fail the requests the drain exists to finish.
+    process.on('SIGINT', () => this.#log.info('SIGINT: waiting for the gateway to drain this replica'));
     process.on('disconnect', () => {
       this.#log.warn('the gateway is gone (IPC channel closed); exiting');
       process.exit(this.#exitCode);

@@ -94,7 +94,8 @@ export async function startGateway(specPath: string, options: StartOptions = {})
     log: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+      // SIGTERM to the gateway alone, as a process manager would: it drains and stops its replicas.
+      try { process.kill(child.pid!, 'SIGTERM'); } catch { /* already gone */ }
       const timer = setTimeout(() => killGroup(child), 15_000);
       const code = await exited;
       clearTimeout(timer);

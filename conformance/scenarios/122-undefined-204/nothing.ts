@@ -1,0 +1,6 @@
+// Returns nothing: the contract answers 204 No Content.
+export default {
+  fetch(_request: Request): undefined {
+    return undefined;
+  },
+};
