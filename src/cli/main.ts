@@ -5,6 +5,7 @@
  * Exit codes (CONTRACT section 5): 0 ok; 1 invalid spec or failed apply; 2 usage error;
  * 3 gateway unreachable or token refused.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { SwitchyardError } from '../errors.ts';
 import { registerCommands } from './commands/index.ts';
@@ -12,9 +13,16 @@ import { EXIT } from './exit-codes.ts';
 
 export { EXIT };
 
+function packageVersion(): string {
+  // dist/cli/main.js and src/cli/main.ts are both two levels below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('switchyard')
     .description('A declarative serving gateway for TypeScript and JavaScript.')
+    .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCommands(program);

@@ -208,7 +208,8 @@ export class Controller {
   }
 
   status(): StatusJson {
-    return buildStatus([...this.#apps.values()], this.#states);
+    // Ages are measured on the Controller's clock, the one replicas' createdAt comes from.
+    return buildStatus([...this.#apps.values()], this.#states, this.#opts.clock.now());
   }
 
   /** Drains and stops every replica; resolves when all have exited (killing stragglers). */

@@ -453,6 +453,9 @@ export class DeploymentState {
     const running = current.filter((r) => r.state === 'RUNNING').length;
     const hasOld = active.length !== current.length;
     if (!this.#reachedTarget || hasOld) return 'UPDATING';
+    // A user_config change is an update too until every running replica has run reconfigure():
+    // `apply` waits for HEALTHY, which must mean the new config is live.
+    if (current.some((r) => r.state === 'RUNNING' && r.userConfigVersion !== this.plan.versions.user_config)) return 'UPDATING';
     const recovering = current.some((r) => r.state === 'RECOVERING');
     if (running < this.target && (recovering || this.#crashStreak > 1)) return 'UNHEALTHY';
     if (running < this.target) return this.#scaling === 'down' ? 'DOWNSCALING' : 'UPSCALING';
@@ -464,6 +467,9 @@ export class DeploymentState {
     if (this.failedMessage) return this.failedMessage;
     const s = this.status();
     if (s === 'UNHEALTHY' || (s === 'UPDATING' && this.#startFailures > 0)) return this.#lastProblem;
+    // Below target with no target change: replacing a replica that crashed (or failed its health
+    // checks). Say which and why, or status shows UPSCALING with no reason.
+    if (s === 'UPSCALING' && this.#scaling === undefined && this.#lastProblem) return `${this.#lastProblem}; replacing it`;
     if ((s === 'UPSCALING' || s === 'DOWNSCALING') && this.#autoscaleReason) return `autoscaling: ${this.#autoscaleReason}`;
     return this.#drift ?? '';
   }

@@ -65,9 +65,12 @@ t.test('a crashed replica is replaced at once; a crash loop backs off and shows 
   s.launcher.launched[0]!.exit('signal SIGKILL');
   await s.advance(0);
   t.equal(s.launcher.launched.length, 2, 'replaced at once');
-  // A second crash in a row: backoff 0.5 s.
+  t.equal(s.status().status, 'UPSCALING', 'a one-off crash is not UNHEALTHY: requests keep waiting for the replacement');
+  t.match(s.status().message, /^replica app#M#\w+ exited unexpectedly \(signal SIGKILL\); replacing it$/, 'status says why it is below target');
   s.launcher.launched[1]!.ready();
   await s.advance(TICK_MS);
+  t.same([s.status().status, s.status().message], ['HEALTHY', ''], 'replaced: healthy, no message');
+  // A second crash in a row: backoff 0.5 s.
   s.launcher.launched[1]!.exit('exit code 1');
   await s.advance(0);
   t.equal(s.launcher.launched.length, 2, 'not yet restarted');

@@ -20,7 +20,7 @@ export interface ValidateReport {
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check a spec (serve.yaml) without running it: schema, names, bindings, handler files')
+    .description('Check a spec (serve.yaml) without running it: schema, names, bindings, handler files.')
     .argument('<file>', 'the spec file, YAML or JSON')
     .option('--json', 'print {"valid": ..., "problems": [{file, line, col, path, message}]} to stdout')
     .addHelpText('after', `
