@@ -104,11 +104,12 @@ export class Proxy {
     }
     const snapshot = this.#snapshot;
     const match = snapshot ? matchRoute(snapshot.routes, url) : undefined;
+    const started = performance.now();
     if (!match) {
       writeError(res, new SwitchyardError(ERRORS.NO_ROUTE, `No application is routed at ${url.split('?')[0]}.`), requestId);
+      this.#done(undefined, undefined, 404, ERRORS.NO_ROUTE.code, started);
       return;
     }
-    const started = performance.now();
     const { route, strippedPath } = match;
     const http = this.#opts.http;
     const length = req.headers['content-length'];
@@ -143,7 +144,7 @@ export class Proxy {
     }).start();
   }
 
-  #done(app: string, deployment: string, status: number, error: string | undefined, started: number): void {
+  #done(app: string | undefined, deployment: string | undefined, status: number, error: string | undefined, started: number): void {
     this.#opts.onRequest?.({ app, deployment, status, error, durationMs: performance.now() - started });
   }
 

@@ -5,49 +5,30 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { request } from 'undici';
+import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { compilePlan, splitHandler } from '../../compile/compile.ts';
 import { diffPlans } from '../../compile/diff.ts';
 import type { AppAction, DeploymentAction, Plan, PlanDiff } from '../../compile/types.ts';
-import { ERRORS, SwitchyardError } from '../../errors.ts';
 import { formatProblem, loadSpecFile } from '../../spec/load.ts';
 import type { Spec } from '../../spec/types.ts';
+import { AdminClient, addConnectionOptions, reportRefused, type ConnectionOptions } from '../admin-client.ts';
 import { EXIT } from '../exit-codes.ts';
 
-interface DiffOptions {
+interface DiffOptions extends ConnectionOptions {
   from?: string;
   json?: boolean;
-  address: string;
-  token?: string;
-}
-
-const DEFAULT_ADDRESS = 'http://127.0.0.1:8265';
-/** The plan is computed in milliseconds; anything slower is a hung gateway, reported as such. */
-const REQUEST_TIMEOUT_MS = 30_000;
-
-function parseAddress(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError(`must be a URL such as ${DEFAULT_ADDRESS}.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL.');
-  return value.replace(/\/+$/, '');
 }
 
 /** Adds the `diff` command to `program`. */
 export function registerDiff(program: Command): void {
-  program
+  const command = program
     .command('diff')
     .description('Show what applying a spec would change (create, restart, reconfigure, scale, delete), applying nothing.')
     .argument('<file>', 'the new spec (serve.yaml)')
     .option('--from <old>', 'compare against this spec file offline instead of the running gateway')
-    .option('--json', 'print the Plan JSON')
-    .option('--address <url>', 'admin API of the running gateway (env SWITCHYARD_ADDRESS)', parseAddress, process.env.SWITCHYARD_ADDRESS ?? DEFAULT_ADDRESS)
-    .option('--token <token>', 'admin API token (env SWITCHYARD_ADMIN_TOKEN)')
+    .option('--json', 'print the Plan JSON');
+  addConnectionOptions(command)
     .addHelpText('after', `
 Exit status is 0 whether or not anything changes; 1 for an invalid spec; 3 when the gateway
 cannot be reached or refuses the token.
@@ -88,7 +69,7 @@ async function diff(file: string, options: DiffOptions): Promise<number> {
 }
 
 /** Loads and validates a spec file; prints its problems like `validate` and returns undefined when invalid. */
-async function loadOrReport(file: string): Promise<Spec | undefined> {
+export async function loadOrReport(file: string): Promise<Spec | undefined> {
   const loaded = await loadSpecFile(file);
   if (loaded.ok) return loaded.spec;
   for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -126,42 +107,10 @@ export async function specBodyForGateway(file: string): Promise<string> {
 }
 
 async function planFromGateway(file: string, options: DiffOptions): Promise<{ ok: true; plan: PlanDiff } | { ok: false }> {
-  const token = options.token ?? process.env.SWITCHYARD_ADMIN_TOKEN;
-  const url = `${options.address}/api/serve/plan`;
-  let res;
-  try {
-    res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: await specBodyForGateway(file),
-      headersTimeout: REQUEST_TIMEOUT_MS,
-      bodyTimeout: REQUEST_TIMEOUT_MS,
-    });
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new SwitchyardError(ERRORS.GATEWAY_UNREACHABLE, `cannot reach the gateway's admin API at ${options.address} (${why}); is it running? (--address or SWITCHYARD_ADDRESS)`);
-  }
-  const text = await res.body.text();
-  let body: { error?: string; message?: string; problems?: string[]; applications?: unknown } | undefined;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  if (res.statusCode === 401) {
-    throw new SwitchyardError(ERRORS.UNAUTHORIZED, `the gateway at ${options.address} refused the admin token (401); pass --token or set SWITCHYARD_ADMIN_TOKEN.`);
-  }
-  if (res.statusCode === 400 && body?.error === ERRORS.SPEC_INVALID.code) {
-    for (const p of body.problems ?? []) process.stderr.write(`${p}\n`);
-    process.stderr.write(`switchyard: the gateway found ${file} invalid: ${body.message ?? ''}\n`);
-    return { ok: false };
-  }
-  if (res.statusCode !== 200 || body === undefined || !Array.isArray(body.applications)) {
-    const detail = body?.message ?? (text.trim().split('\n')[0] ?? '').slice(0, 200);
-    process.stderr.write(`switchyard: the gateway answered ${res.statusCode}${detail ? `: ${detail}` : ''}\n`);
-    return { ok: false };
-  }
-  return { ok: true, plan: body as unknown as PlanDiff };
+  const result = await new AdminClient(options).submit('plan', await specBodyForGateway(file));
+  if (result.ok) return result;
+  reportRefused(result, file);
+  return { ok: false };
 }
 
 const APP_ORDER: readonly AppAction[] = ['create', 'update', 'delete', 'unchanged'];

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ERRORS } from '../../errors.ts';
-import { Gateway } from '../../gateway/gateway.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
 import { formatProblem, loadSpecFile } from '../../spec/load.ts';
 import type { Spec } from '../../spec/types.ts';
 import { createLogger, type LogFormat, type Logger } from '../../telemetry/logger.ts';
@@ -76,6 +76,9 @@ async function run(file: string, options: RunOptions): Promise<number> {
   }
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((r) => (resolveStopped = r));
+  // Loaded here, not at the top: the gateway pulls in the proxy and OpenTelemetry, which every
+  // other command (apply, status, ...) would otherwise pay for at each start.
+  const { Gateway } = await import('../../gateway/gateway.ts');
   const gateway = new Gateway({
     spec: loaded.spec, listen, logger, adminToken, cwd: process.cwd(),
     onShutdown: () => resolveStopped(EXIT.OK),
