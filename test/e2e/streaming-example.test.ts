@@ -49,9 +49,10 @@ t.test('the streaming example serves SSE token by token and stops the generator 
   const tokens = events.slice(0, -1).map((e) => JSON.parse(e.data) as { index: number; token: string });
   t.same(tokens.map((x) => x.index), [0, 1, 2, 3, 4, 5], 'one event per token, in order');
   t.equal(tokens.map((x) => x.token).join(''), 'You said: hello there. Switchyard streams', 'the tokens make the reply');
-  // Six tokens INTERVAL_MS apart: buffered delivery would bring them all at the end.
+  // Six tokens INTERVAL_MS apart: buffered delivery would bring them all at once at the end.
+  // (One interval, not five: a loaded machine may coalesce some of them, never all.)
   const spread = events.at(-1)!.at - events[0]!.at;
-  t.ok(spread >= 3 * INTERVAL_MS, `events arrived incrementally (first to last: ${spread} ms)`);
+  t.ok(spread >= INTERVAL_MS, `events arrived incrementally (first to last: ${spread} ms)`);
   const before = await stats();
   t.equal(before.completed, 1, 'the finished stream counts as completed');
   t.equal(before.cancelled, 0);
