@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ERRORS, SwitchyardError, type ErrorDef } from '../errors.ts';
 import { formatProblem } from '../spec/load.ts';
 import type { SpecProblem } from '../spec/types.ts';
+import { listen } from '../net/listen.ts';
 
 /** Specs are small; anything bigger than this is a mistake, not a spec. */
 const MAX_SPEC_BYTES = 10 * 1024 * 1024;
@@ -46,13 +47,7 @@ export class AdminServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve(this.#server.address() as AddressInfo);
-      });
-    });
+    return listen(this.#server, host, port);
   }
 
   close(): Promise<void> {

@@ -9,7 +9,8 @@ const HOP_BY_HOP = new Set([
 
 /** Headers named by a `Connection` header value, lower-cased; undefined when there are none. */
 function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (!value) return undefined;
+  // The common values name no header: skip the split on the hot path.
+  if (!value || value === 'keep-alive' || value === 'close') return undefined;
   const out = new Set<string>();
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase();

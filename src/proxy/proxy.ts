@@ -15,6 +15,7 @@ import type { HttpOptions } from '../spec/types.ts';
 import { Exchange, writeError } from './exchange.ts';
 import { forwardRequestHeaders } from './hop-by-hop.ts';
 import { Upstreams } from './upstreams.ts';
+import { listen } from '../net/listen.ts';
 
 /** Headers the Proxy sets itself, so a client's copy is dropped. */
 const OWN_HEADERS = new Set([HEADERS.REQUEST_ID, HEADERS.FORWARDED_PREFIX, 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
@@ -66,13 +67,7 @@ export class Proxy {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve(this.#server.address() as AddressInfo);
-      });
-    });
+    return listen(this.#server, host, port);
   }
 
   /** Requests queued in the Proxy's routers, per deployment (autoscaling metrics). */
