@@ -16,6 +16,8 @@ import type { FromReplica, ToReplica } from './protocol.ts';
 // Running from src/ (tests) the entry is main.ts; from dist/ it is main.js.
 const MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './main.ts' : './main.js', import.meta.url));
 
+const LEVEL_RE = /^(DEBUG|INFO|WARN|ERROR) +(.*)$/;
+
 export class ProcessLauncher implements ReplicaLauncher {
   readonly #dir: string;
   readonly #logger: Logger;
@@ -37,9 +39,15 @@ export class ProcessLauncher implements ReplicaLauncher {
       serialization: 'advanced',
     });
     const log = this.#logger.child({ replica: init.replica_id });
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => log.info(line, { scope: 'replica' }));
-    }
+    // The runtime's own lines start with their level; a handler's console output has none:
+    // stdout is info, stderr a warning.
+    const forward = (fallback: 'info' | 'warn') => (line: string): void => {
+      const m = LEVEL_RE.exec(line);
+      const level = m ? (m[1]!.toLowerCase() as 'debug' | 'info' | 'warn' | 'error') : fallback;
+      log[level](m ? m[2]! : line, { scope: 'replica' });
+    };
+    createInterface({ input: child.stdout! }).on('line', forward('info'));
+    createInterface({ input: child.stderr! }).on('line', forward('warn'));
     let exited = false;
     const exit = (reason: string, code: number | null, signal: string | null): void => {
       if (exited) return;

@@ -23,7 +23,9 @@ const SEND_GRACE_MS = 2_000;
 const MIN_CLOSE_MS = 1_000;
 
 export class ReplicaRuntime {
-  #log: Logger = createLogger({}, { replica: process.env.SWITCHYARD_REPLICA_ID });
+  // The gateway stamps each forwarded line with the time and the replica id: the replica's own
+  // lines carry neither, so they do not say it twice.
+  #log: Logger = createLogger({ timestamps: false });
   #init: InitMessage | undefined;
   #handler: Handler | undefined;
   #server: ReplicaServer | undefined;
@@ -70,7 +72,6 @@ export class ReplicaRuntime {
       return;
     }
     this.#init = init;
-    this.#log = createLogger({}, { replica: init.replica_id });
     let handler: Handler;
     try {
       const mod = await importHandlerModule(init.handler_path);

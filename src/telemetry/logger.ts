@@ -18,6 +18,8 @@ export interface LoggerOptions {
   readonly format?: LogFormat;
   readonly level?: LogLevel;
   readonly write?: (line: string) => void;
+  /** Text lines start with an ISO time (default true). */
+  readonly timestamps?: boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -33,7 +35,7 @@ export function createLogger(options: LoggerOptions = {}, bound: Record<string, 
       write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }) + '\n');
       return;
     }
-    let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} `;
+    let line = `${options.timestamps === false ? '' : `${new Date().toISOString()} `}${level.toUpperCase().padEnd(5)} `;
     if (typeof all.scope === 'string') line += `[${all.scope}] `;
     line += msg;
     for (const [k, v] of Object.entries(all)) {

@@ -6,6 +6,7 @@ export default class Echo {
   constructor({ args }) { this.name = args?.name ?? 'echo'; }
   async fetch(request) {
     const url = new URL(request.url);
+    if (url.pathname === '/log') { console.log('hello from the handler'); console.error('trouble in the handler'); }
     return { name: this.name, path: url.pathname + url.search, prefix: request.headers.get('x-forwarded-prefix'), rid: request.headers.get('x-request-id') };
   }
 }
@@ -73,6 +74,15 @@ applications:
 `,
   });
   const gw = await startGateway(`${dir}/serve.yaml`);
+  await fetch(`${gw.http}/api/log`);
+  const replicaId = (await gw.status()).applications.api.deployments.E.replicas[0].replica_id;
+  // Replica output reaches the gateway's log through two pipes: give it a moment.
+  for (let i = 0; i < 40 && !gw.log().includes('trouble in the handler'); i++) await sleep(50);
+  const lines = gw.log().split('\n');
+  t.ok(lines.some((l) => /INFO +\[replica\] hello from the handler/.test(l) && l.includes(`replica=${replicaId}`)),
+    'handler stdout is logged as info, tagged with the replica id');
+  t.ok(lines.some((l) => /WARN +\[replica\] trouble in the handler/.test(l) && l.includes(`replica=${replicaId}`)),
+    'handler stderr is logged as a warning, tagged with the replica id');
   const res = await fetch(`${gw.http}/nope`);
   t.equal(res.status, 404);
   t.same(await res.json(), { error: 'no_route', message: 'No application is routed at /nope.' });
