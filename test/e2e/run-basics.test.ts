@@ -75,13 +75,14 @@ applications:
   });
   const gw = await startGateway(`${dir}/serve.yaml`);
   await fetch(`${gw.http}/api/log`);
-  const replicaId = (await gw.status()).applications.api.deployments.E.replicas[0].replica_id;
+  const ids: string[] = (await gw.status()).applications.api.deployments.E.replicas.map((r: any) => r.replica_id);
+  const tagged = (l: string) => ids.some((id) => l.includes(`replica=${id}`));
   // Replica output reaches the gateway's log through two pipes: give it a moment.
   for (let i = 0; i < 40 && !gw.log().includes('trouble in the handler'); i++) await sleep(50);
   const lines = gw.log().split('\n');
-  t.ok(lines.some((l) => /INFO +\[replica\] hello from the handler/.test(l) && l.includes(`replica=${replicaId}`)),
+  t.ok(lines.some((l) => /INFO +\[replica\] hello from the handler/.test(l) && tagged(l)),
     'handler stdout is logged as info, tagged with the replica id');
-  t.ok(lines.some((l) => /WARN +\[replica\] trouble in the handler/.test(l) && l.includes(`replica=${replicaId}`)),
+  t.ok(lines.some((l) => /WARN +\[replica\] trouble in the handler/.test(l) && tagged(l)),
     'handler stderr is logged as a warning, tagged with the replica id');
   const res = await fetch(`${gw.http}/nope`);
   t.equal(res.status, 404);
