@@ -55,6 +55,7 @@ export class DeploymentState {
   #startFailures = 0;
   #crashStreak = 0;
   #lastProblem = '';
+  #reconfigureSeq = 0;
   /** Set when a replica started on code edited since the last apply. */
   #drift: string | undefined;
   /** The current version has reached its target once (distinguishes UPDATING from UPSCALING). */
@@ -227,7 +228,10 @@ export class DeploymentState {
 
   #newRecord(now: number): ReplicaRecord {
     const plan = this.plan;
-    const id = `${plan.id}#${randomBytes(2).toString('hex')}`;
+    let id: string;
+    // Four hex digits keep ids readable; a clash with a live replica is retried, not overwritten.
+    do id = `${plan.id}#${randomBytes(2).toString('hex')}`;
+    while (this.replicas.has(id));
     const record: ReplicaRecord = {
       id, plan, version: plan.versions.code, state: 'STARTING', proc: undefined, socketPath: this.#deps.launcher.socketPathFor(id), createdAt: now, readyAt: undefined,
       userConfigVersion: plan.versions.user_config, reconfigurePending: false,
@@ -374,7 +378,8 @@ export class DeploymentState {
 
   #reconfigure(r: ReplicaRecord): void {
     r.reconfigurePending = true;
-    r.proc?.send({ t: 'reconfigure', seq: ++r.healthSeq, user_config: this.plan.user_config });
+    // Its own sequence: reusing the health check's would orphan a health reply in flight.
+    r.proc?.send({ t: 'reconfigure', seq: ++this.#reconfigureSeq, user_config: this.plan.user_config });
   }
 
   /** Takes a replica out of routing now; the `stop` message follows once callers have seen that. */

@@ -8,7 +8,9 @@ import { createLogger } from '../../src/telemetry/logger.ts';
 import { makeSpec, tempTree, type DeploymentInput } from '../compile/make-spec.ts';
 import { FakeLauncher } from './fake-launcher.ts';
 
-const quiet = createLogger({ write: () => {} });
+/** What the controllers under test logged (tests that read it clear it first). */
+const logLines: string[] = [];
+const quiet = createLogger({ write: (line) => void logLines.push(line) });
 
 function setup(deployment: Partial<DeploymentInput> = {}, handlerSource = 'export default class M {}') {
   const dir = tempTree({ 'M.ts': handlerSource });
@@ -244,4 +246,29 @@ t.test('user_config changes reconfigure live replicas without restarting them', 
   }
   await s.advance(TICK_MS);
   t.equal(s.status().status, 'HEALTHY');
+});
+
+t.test('a reconfigure sent while a health check is pending does not orphan its reply', async (t) => {
+  const s = setup({ num_replicas: 1, user_config: { v: 1 }, health_check_period_s: 1, health_check_timeout_s: 0.5 });
+  s.apply();
+  await s.advance(TICK_MS);
+  const r = s.launcher.launched[0]!;
+  r.ready();
+  await s.advance(1000);
+  const health = r.last('health')!;
+  logLines.length = 0;
+  s.apply({ user_config: { v: 2 } });
+  await s.advance(TICK_MS);
+  const reconfigure = r.last('reconfigure')!;
+  t.ok(reconfigure, 'reconfigure sent while the health check is pending');
+  r.emit({ t: 'health', seq: health.seq });
+  r.emit({ t: 'reconfigured', seq: reconfigure.seq });
+  for (let i = 0; i < 3; i++) {
+    await s.advance(1000);
+    r.emit({ t: 'health', seq: r.last('health')!.seq });
+  }
+  await s.advance(TICK_MS);
+  t.same(logLines.filter((l) => l.includes('health check failed')), [], 'every answered health check counted as answered');
+  t.notOk(r.last('stop'));
+  t.equal(s.launcher.launched.length, 1);
 });
