@@ -1,22 +1,19 @@
 /**
  * The caller side of handle calls inside a replica: one Router per bound deployment (the same
  * Router the Proxy uses: power of two choices, in-flight caps, a FIFO queue per caller), kept
- * current by the Controller's `routing` messages, and keep-alive pools straight to the callee
- * replicas' Unix sockets: no hop through the gateway.
+ * current by the Controller's `routing` messages, and one multiplexed connection straight to
+ * each callee replica's handle-call socket (rpc-client.ts): no hop through the gateway.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { deserialize, serialize } from 'node:v8';
 import { ERRORS, SwitchyardError } from '../errors.ts';
-import { Upstreams } from '../proxy/upstreams.ts';
-import { CALL_PATH, HEADERS, type DeploymentRouting, type RemoteError } from '../replica/protocol.ts';
+import type { DeploymentRouting, RemoteError } from '../replica/protocol.ts';
 import { getRequestContext } from '../replica/request-context.ts';
 import { RouterSet } from '../router/router-set.ts';
 import type { Lease } from '../router/router.ts';
 import { assertCloneable } from './cloneable.ts';
 import { BackPressureError, DeploymentUnavailableError, ReplicaDiedError, rebuildRemoteError } from './errors.ts';
-import { exchange, type CallReply } from './call-exchange.ts';
-import { readFrames, type Frame } from './frames.ts';
+import { RpcConnections, RpcTransportError, type Frame, type RpcReply, type RpcStream } from './rpc-client.ts';
 
 export interface CallOptions {
   readonly multiplexedModelId?: string;
@@ -26,13 +23,11 @@ export type CallResult =
   | { readonly kind: 'value'; readonly value: unknown }
   | { readonly kind: 'stream'; readonly frames: AsyncGenerator<Frame>; cancel(): void };
 
-/** Connect-time failures: the call never reached the replica, so another may take it. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT']);
 const REJECT_BACKOFF_MS = [5, 10, 20, 50, 100];
 
 export class HandleClient {
   readonly #routers = new RouterSet();
-  readonly #upstreams = new Upstreams();
+  readonly #connections = new RpcConnections();
   readonly #caller: string;
 
   constructor(routing: readonly DeploymentRouting[], caller: string) {
@@ -44,7 +39,7 @@ export class HandleClient {
     this.#routers.update(routing);
     const live = new Set<string>();
     for (const d of routing) for (const r of d.replicas) live.add(r.socket_path);
-    this.#upstreams.retain(live);
+    this.#connections.retain(live);
   }
 
   queued(): Record<string, number> {
@@ -53,7 +48,7 @@ export class HandleClient {
 
   async close(): Promise<void> {
     this.#routers.update([]);
-    await this.#upstreams.close();
+    await this.#connections.close();
   }
 
   /** Calls `method` on one replica of `deploymentId`; resolves once the callee answered (value) or started streaming. */
@@ -61,36 +56,32 @@ export class HandleClient {
     // Unawaited responses passed as arguments are resolved first (Ray Serve passes them through too).
     const args = rawArgs.some(isThenable) ? await Promise.all(rawArgs) : rawArgs;
     args.forEach((a, i) => assertCloneable(a, `argument ${i + 1} of ${method}()`));
-    const body = serialize(args);
     const router = this.#routers.get(deploymentId);
     if (!router) throw new DeploymentUnavailableError(`${this.#caller} has no binding to deployment ${deploymentId}`);
     const ctx = getRequestContext();
     const signal = ctx?.signal;
-    const headers: Record<string, string> = {
-      [HEADERS.METHOD]: method,
-      [HEADERS.REQUEST_ID]: ctx?.requestId ?? randomUUID(),
-      'content-type': 'application/octet-stream',
-    };
-    const modelId = options.multiplexedModelId;
-    if (modelId) headers[HEADERS.MODEL_ID] = modelId;
+    const modelId = options.multiplexedModelId || undefined;
+    // rpc-server.ts reads [method, requestId, modelId, args].
+    const payload = serialize([method, ctx?.requestId ?? randomUUID(), modelId ?? '', args]);
     let exclude: Set<string> | undefined;
     for (let attempt = 0; ; attempt++) {
       const lease = await this.#acquire(router.deploymentId, deploymentId, { signal, exclude, modelId });
       const where = `${method}() on ${lease.replica.replica_id}`;
-      let reply: CallReply;
+      let reply: RpcReply;
       try {
-        reply = await exchange(this.#upstreams.get(lease.replica.socket_path), { path: CALL_PATH, headers, body, signal, isStream });
+        reply = await this.#connections.get(lease.replica.socket_path).call(payload, signal);
       } catch (err) {
         lease.release();
         if (signal?.aborted) throw signal.reason;
-        if (CONNECT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '') && attempt < 5) {
+        // The call never reached the replica (not listening, or gone before the CALL left): another may take it.
+        if (err instanceof RpcTransportError && err.unsent && attempt < 5) {
           (exclude ??= new Set()).add(lease.replica.replica_id);
           continue;
         }
-        if ((err as { code?: string }).code === 'UND_ERR_SOCKET') throw new ReplicaDiedError(`${where}: the replica died during the call`);
+        if (err instanceof RpcTransportError) throw new ReplicaDiedError(`${where}: the replica died during the call`);
         throw new ReplicaDiedError(`${where} failed: ${(err as Error).message}`);
       }
-      if (reply.statusCode === 503 && reply.headers[HEADERS.REJECTED] !== undefined) {
+      if (reply.kind === 'rejected') {
         // The callee is at max_ongoing_requests (other callers) or stopping: it read nothing.
         lease.release();
         (exclude ??= new Set()).add(lease.replica.replica_id);
@@ -100,13 +91,10 @@ export class HandleClient {
         }
         continue;
       }
-      if (reply.stream !== undefined) return this.#stream(reply.stream, lease, where);
+      if (reply.kind === 'stream') return this.#stream(reply.stream, lease, where);
       lease.release();
-      const bytes = reply.body!;
-      const kind = reply.headers[HEADERS.KIND];
-      if (kind === 'value') return { kind: 'value', value: deserialize(bytes) };
-      if (kind === 'error') throw rebuildRemoteError(deserialize(bytes) as RemoteError, where);
-      throw new Error(`${where} answered ${reply.statusCode}: ${bytes.toString('utf8').slice(0, 500)}`);
+      if (reply.kind === 'value') return { kind: 'value', value: deserialize(reply.payload) };
+      throw rebuildRemoteError(deserialize(reply.payload) as RemoteError, where);
     }
   }
 
@@ -122,14 +110,16 @@ export class HandleClient {
     }
   }
 
-  #stream(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, lease: Lease, where: string): CallResult {
+  #stream(stream: RpcStream, lease: Lease, where: string): CallResult {
     const frames = (async function* () {
       try {
-        yield* readFrames(body);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'UND_ERR_SOCKET' || (err as Error).message?.includes('terminated')) {
-          throw new ReplicaDiedError(`${where}: the replica died while streaming`);
+        for (;;) {
+          const frame = await stream.next();
+          if (frame === undefined) return;
+          yield frame;
         }
+      } catch (err) {
+        if (err instanceof RpcTransportError) throw new ReplicaDiedError(`${where}: the replica died while streaming`);
         throw err;
       } finally {
         lease.release();
@@ -139,18 +129,12 @@ export class HandleClient {
       kind: 'stream',
       frames,
       cancel: () => {
-        // Closing the connection is what the callee sees: its generator is returned. The body
-        // reports the abort as an error event; nobody reads it any more.
-        (body as unknown as NodeJS.EventEmitter).on('error', () => {});
-        body.destroy();
+        // A CANCEL frame: the callee aborts the call's signal and returns its generator.
+        stream.cancel();
         lease.release();
       },
     };
   }
-}
-
-function isStream(headers: IncomingHttpHeaders): boolean {
-  return headers[HEADERS.KIND] === 'stream';
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

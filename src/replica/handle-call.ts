@@ -1,18 +1,16 @@
 /**
- * The server side of a handle call (`POST /-/swy/call`): deserialize the arguments, call the
- * method inside the request context, and answer with one of the `CallKind`s of protocol.ts.
- * Arguments and results are v8-serialized, so they are structured-clone values (Date, Map,
- * BigInt, Uint8Array survive); a result that cannot be cloned is the method's error, named.
+ * The server side of one handle call, whatever carries it (rpc-server.ts): find the method, call
+ * it inside the request context (the caller already set it up), and answer with a value, an
+ * error, or a stream of chunks. Arguments and results are v8-serialized, so they are
+ * structured-clone values (Date, Map, BigInt, Uint8Array survive); a result that cannot be
+ * cloned is the method's error, named.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import type { Handler } from './handler-module.ts';
-import { failResponse } from './error-response.ts';
 import type { ReplicaServer } from './http-server.ts';
-import { FRAME, HEADERS, type CallKind } from './protocol.ts';
 import { toRemoteError } from './remote-error.ts';
-import type { CallContext } from './request-context.ts';
+import { RPC } from './rpc-frames.ts';
+import type { RpcCall } from './rpc-server.ts';
 
 /** Called by switchyard itself, never through a handle (and `fetch` takes a Request). */
 const RESERVED = new Set(['constructor', 'fetch', 'init', 'reconfigure', 'checkHealth', 'close']);
@@ -35,14 +33,12 @@ function unknownMethod(server: ReplicaServer, name: string): TypeError {
   return new TypeError(`deployment ${server.deploymentId} has no method '${name}' that a handle can call${why}`);
 }
 
-export async function serveHandleCall(server: ReplicaServer, req: IncomingMessage, res: ServerResponse, ctx: CallContext): Promise<void> {
-  const name = (req.headers[HEADERS.METHOD] as string | undefined) ?? '';
+/** Runs `name(...args)` and answers `call`: VALUE, ERROR, or STREAM then CHUNKs then END / STREAM_ERROR. */
+export async function serveHandleCall(server: ReplicaServer, call: RpcCall, name: string, args: unknown): Promise<void> {
+  const ctx = call.ctx;
   try {
-    const input = await readBody(req);
-    if (ctx.aborted) return;
     const method = findMethod(server.handler, name);
-    if (method === undefined) return sendKind(res, 'error', serialize(toRemoteError(unknownMethod(server, name))));
-    const args: unknown = deserialize(input);
+    if (method === undefined) return call.send(RPC.ERROR, serialize(toRemoteError(unknownMethod(server, name))), true);
     if (!Array.isArray(args)) throw new TypeError(`handle call to ${name}() sent arguments that are not an array`);
     let result: unknown;
     try {
@@ -51,62 +47,40 @@ export async function serveHandleCall(server: ReplicaServer, req: IncomingMessag
     } catch (err) {
       if (ctx.aborted) return;
       server.log.debug(`${name}() threw: ${(err as Error)?.stack ?? String(err)}`, { request_id: ctx.requestId });
-      return sendKind(res, 'error', serialize(toRemoteError(err)));
+      return call.send(RPC.ERROR, serialize(toRemoteError(err)), true);
     }
     if (ctx.aborted) return;
     if (result !== null && typeof result === 'object' && typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
-      return await streamFrames(res, ctx, name, result as AsyncIterable<unknown>);
+      return await streamChunks(call, name, result as AsyncIterable<unknown>);
     }
     let body: Buffer;
     try {
       body = serialize(result);
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
-      return sendKind(res, 'error', serialize(toRemoteError(new TypeError(`${name}() returned a value that cannot cross a process boundary: ${reason}`))));
+      return call.send(RPC.ERROR, serialize(toRemoteError(new TypeError(`${name}() returned a value that cannot cross a process boundary: ${reason}`))), true);
     }
-    sendKind(res, 'value', body);
+    call.send(RPC.VALUE, body, true);
   } catch (err) {
-    failResponse(server.log, res, ctx, err);
+    call.fail(err);
   }
 }
 
-/** The whole request body (events, not `for await`: the async iterator costs more than the call). */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.complete) reject(new Error('the caller went away while sending the arguments'));
-    });
-  });
-}
-
-function sendKind(res: ServerResponse, kind: CallKind, body: Buffer): void {
-  res.writeHead(200, { [HEADERS.KIND]: kind, 'content-type': 'application/octet-stream', 'content-length': body.length });
-  res.end(body);
-}
-
-function frame(type: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
-  out[0] = type;
-  out.writeUInt32BE(payload.length, 1);
-  payload.copy(out, 5);
-  return out;
-}
-
-/** Writes each chunk as a frame as soon as it is yielded; a failure ends with an ERROR frame. */
-async function streamFrames(res: ServerResponse, ctx: CallContext, name: string, iterable: AsyncIterable<unknown>): Promise<void> {
+/**
+ * Sends each chunk as soon as it is yielded, at most STREAM_WINDOW chunks ahead of the caller's
+ * reading, and no further while the connection's write buffer is full.
+ */
+async function streamChunks(call: RpcCall, name: string, iterable: AsyncIterable<unknown>): Promise<void> {
+  const ctx = call.ctx;
   const iterator = iterable[Symbol.asyncIterator]();
   ctx.source = iterator;
-  res.writeHead(200, { [HEADERS.KIND]: 'stream', 'content-type': 'application/octet-stream' });
+  call.streaming = true;
   // The caller learns the kind (and can reject `await` on a generator) before the first chunk.
-  res.flushHeaders();
+  call.send(RPC.STREAM, undefined, false);
   try {
     for (;;) {
       const step = await iterator.next();
-      if (ctx.aborted) return;
+      if (ctx.aborted || call.ended) return;
       if (step.done) break;
       let payload: Buffer;
       try {
@@ -116,17 +90,19 @@ async function streamFrames(res: ServerResponse, ctx: CallContext, name: string,
         void Promise.resolve(iterator.return?.()).catch(() => {});
         throw new TypeError(`${name}() yielded a value that cannot cross a process boundary: ${reason}`);
       }
-      if (!res.write(frame(FRAME.CHUNK, payload))) {
-        try {
-          await once(res, 'drain', { signal: ctx.signal });
-        } catch {
-          return;
-        }
+      call.send(RPC.CHUNK, payload, false);
+      if (--call.credit <= 0) {
+        await call.waitCredit();
+        if (call.ended) return;
+      }
+      if (call.congested) {
+        await call.drained();
+        if (call.ended) return;
       }
     }
   } catch (err) {
     if (ctx.aborted) return;
-    res.write(frame(FRAME.ERROR, serialize(toRemoteError(err))));
+    return call.send(RPC.STREAM_ERROR, serialize(toRemoteError(err)), true);
   }
-  res.end();
+  call.send(RPC.END, undefined, true);
 }

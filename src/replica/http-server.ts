@@ -1,7 +1,7 @@
 /**
- * The replica's data plane: a keep-alive `node:http` server on the replica's Unix socket. It
- * serves proxied HTTP through the handler's `fetch`, and handle calls (`POST /-/swy/call`)
- * through `handle-call.ts`; it counts ongoing requests, refuses what it cannot take, cancels
+ * The replica's data plane: a keep-alive `node:http` server on the replica's Unix socket, which
+ * serves proxied HTTP through the handler's `fetch`, and the handle-call socket next to it
+ * (rpc-server.ts). It counts ongoing requests of both, refuses what it cannot take, cancels
  * calls whose caller went away, and drains on stop.
  *
  * The per-request path is kept lean on purpose (it is every request's overhead): no closures
@@ -14,12 +14,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Readable } from 'node:stream';
 import { ERRORS } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { serveHandleCall } from './handle-call.ts';
 import type { Handler } from './handler-module.ts';
-import { CALL_PATH, HEADERS } from './protocol.ts';
+import { HEADERS, rpcSocketPath } from './protocol.ts';
 import { failResponse, refuse, sendError } from './error-response.ts';
 import { CallContext, requestStorage, type ReplicaIdentity } from './request-context.ts';
 import { HOP_BY_HOP, writeResult } from './response-writer.ts';
+import { RpcCall, RpcServer } from './rpc-server.ts';
 
 export interface ReplicaServerOptions {
   readonly identity: ReplicaIdentity;
@@ -34,6 +34,7 @@ const CONTEXT = Symbol('switchyard.callContext');
 const SERVER = Symbol('switchyard.replicaServer');
 type TrackedResponse = ServerResponse & { [CONTEXT]?: CallContext; [SERVER]?: ReplicaServer };
 
+/** Reserved for the runtime (never passed to `fetch`); no route is served under it today. */
 const INTERNAL_PREFIX = '/-/swy/';
 const storage = requestStorage();
 
@@ -43,6 +44,8 @@ export class ReplicaServer {
   readonly handler: Handler;
   readonly log: Logger;
   readonly #server: Server;
+  /** Handle calls: framed and multiplexed on a second socket (rpc-server.ts). */
+  readonly #rpc: RpcServer;
   readonly #max: number;
   #ongoing = 0;
   #draining = false;
@@ -60,6 +63,7 @@ export class ReplicaServer {
     this.#server.keepAliveTimeout = 60_000;
     // Streams and long calls are bounded by the gateway's request_timeout_s, not here.
     this.#server.headersTimeout = 60_000;
+    this.#rpc = new RpcServer(this);
   }
 
   /** Requests being served now (handle calls and proxied requests). */
@@ -67,8 +71,12 @@ export class ReplicaServer {
     return this.#ongoing;
   }
 
-  /** Binds the Unix socket, replacing a stale socket file left by a crashed predecessor. */
+  /**
+   * Binds the Unix socket (and the handle-call socket next to it), replacing stale socket files
+   * left by a crashed predecessor.
+   */
   async listen(socketPath: string): Promise<void> {
+    await this.#rpc.listen(rpcSocketPath(socketPath));
     try {
       unlinkSync(socketPath);
     } catch (err) {
@@ -91,6 +99,7 @@ export class ReplicaServer {
     this.#draining = true;
     this.#server.close();
     this.#server.closeIdleConnections();
+    this.#rpc.stopAccepting();
     let finished = this.#ongoing === 0;
     if (!finished) {
       let timer: NodeJS.Timeout | undefined;
@@ -103,6 +112,7 @@ export class ReplicaServer {
     }
     // Destroying the connections fires each response's 'close', which cancels its call.
     this.#server.closeAllConnections();
+    this.#rpc.closeAll();
     return finished;
   }
 
@@ -112,16 +122,14 @@ export class ReplicaServer {
       refuse(res, ERRORS.UNAVAILABLE, 'The replica is stopping.', true);
       return;
     }
-    const internal = url.startsWith(INTERNAL_PREFIX);
-    if (internal && (url !== CALL_PATH || req.method !== 'POST')) {
-      sendError(res, ERRORS.NO_ROUTE, `No replica route ${req.method} ${url}; handle calls are POST ${CALL_PATH}.`);
+    if (url.startsWith(INTERNAL_PREFIX)) {
+      sendError(res, ERRORS.NO_ROUTE, `No replica route ${req.method} ${url}; handle calls use the replica's handle-call socket.`);
       return;
     }
-    // Handle calls keep their serialized arguments, so a refused one is re-sent elsewhere. A
-    // proxied request with a body is streamed from the client and cannot be replayed: the
+    // A proxied request with a body is streamed from the client and cannot be replayed: the
     // gateway's Router already caps requests per replica, so it is accepted and only requests
     // that raced the cap (without a body) are turned back.
-    if (this.#ongoing >= this.#max && (internal || !hasBody(req))) {
+    if (this.#ongoing >= this.#max && !hasBody(req)) {
       refuse(res, ERRORS.UNAVAILABLE, `The replica is at max_ongoing_requests (${this.#max}).`, false);
       return;
     }
@@ -135,7 +143,7 @@ export class ReplicaServer {
     this.#ongoing++;
     res.once('close', onResponseClose);
     // Everything the call does, generator bodies included, runs inside its context.
-    storage.run(ctx, internal ? serveHandleCall : serveFetch, this, req, res, ctx);
+    storage.run(ctx, serveFetch, this, req, res, ctx);
   }
 
   /**
@@ -143,8 +151,19 @@ export class ReplicaServer {
    * answer the call as failed rather than leave its caller waiting for a response.
    */
   failCall(ctx: CallContext, err: unknown): void {
+    if (ctx.response instanceof RpcCall) return ctx.response.fail(err);
     const res = ctx.response as ServerResponse | undefined;
     if (res !== undefined && !res.writableEnded) failResponse(this.log, res, ctx, err);
+  }
+
+  /**
+   * Takes one more call unless stopping or at max_ongoing_requests; the caller of a refused call
+   * may send it to another replica. Every admitted call ends with `callEnded()`.
+   */
+  admit(): boolean {
+    if (this.#draining || this.#ongoing >= this.#max) return false;
+    this.#ongoing++;
+    return true;
   }
 
   /** A call ended (finished, failed or cut off). */

@@ -1,18 +1,23 @@
 /**
  * The wire between the gateway (Controller, Proxy) and a Replica process, and between replicas
- * (Handles). Two channels:
+ * (Handles). Three channels:
  *
  * 1. Control: Node's IPC channel of the child process (`process.send`), carrying the messages
  *    below. The replica exits by itself when this channel disconnects (the gateway is gone).
  * 2. Data: HTTP/1.1 over a Unix socket the replica listens on (`socket_path`), keep-alive.
- *    - Proxied HTTP: any path except under `/-/swy/`; the request as the client sent it with the
- *      route prefix stripped, plus the headers in `HEADERS`. The replica builds the WHATWG
- *      Request only for `fetch` and streams the response back.
- *    - Handle calls: `POST /-/swy/call`, method name in `x-swy-method`, body = v8.serialize(args
- *      array). The response's `x-swy-kind` says how to read the body (see `CallKind`); its
- *      status is 200 for every kind.
+ *    - Proxied HTTP: any path except under `/-/swy/` (reserved); the request as the client sent
+ *      it with the route prefix stripped, plus the headers in `HEADERS`. The replica builds the
+ *      WHATWG Request only for `fetch` and streams the response back.
  *    - Refusals: a 503 with `x-swy-rejected: 1` means the replica read none of the request (at
  *      max_ongoing_requests, or draining after `stop`): the caller may send it to another replica.
+ * 3. Handle calls: frames on a second Unix socket (`rpcSocketPath(socket_path)`), one connection
+ *    per (calling process, callee replica), calls multiplexed on it (src/replica/rpc-frames.ts):
+ *    `[type u8][call id u32][length u32][payload]`. CALL carries v8.serialize([method,
+ *    requestId, modelId, args]); the answer is VALUE, ERROR (a `RemoteError`), or STREAM then
+ *    CHUNKs then END or STREAM_ERROR; REJECTED means what `x-swy-rejected` means for HTTP.
+ *    CANCEL (caller gone, stream returned early) aborts the call's signal and returns its
+ *    generator; a stream runs at most a window of chunks ahead of the caller (CREDIT). Calls
+ *    count in the replica's ongoing requests with HTTP: one max_ongoing_requests cap, one drain.
  */
 import type { JsonValue } from '../spec/types.ts';
 
@@ -21,10 +26,6 @@ export const HEADERS = Object.freeze({
   FORWARDED_PREFIX: 'x-forwarded-prefix',
   /** Multiplexed model id, as the client sends it (Ray Serve's header name). */
   MODEL_ID: 'serve_multiplexed_model_id',
-  /** Handle call: the method to call. */
-  METHOD: 'x-swy-method',
-  /** Handle call response: `CallKind`. */
-  KIND: 'x-swy-kind',
   /** Set on a data-plane error answered by the replica: the catalogue code (e.g. handler_error). */
   ERROR: 'x-swy-error',
   /** Set (to `1`) when the replica refused the request before reading any of it (at capacity). */
@@ -33,17 +34,13 @@ export const HEADERS = Object.freeze({
   APP: 'x-swy-app',
 });
 
-export const CALL_PATH = '/-/swy/call';
-
 /**
- * `value`: body is v8.serialize(result).
- * `stream`: body is a sequence of frames: 1 byte type (FRAME.CHUNK | FRAME.ERROR), 4 bytes
- *   big-endian length, then v8.serialize(payload). A FRAME.ERROR ends the stream with an error;
- *   the end of the body ends it normally.
- * `error`: body is v8.serialize(RemoteError).
+ * Handle calls travel on a second Unix socket next to `socket_path`: framed and multiplexed
+ * (src/replica/rpc-frames.ts), one connection per calling process. Derived, never configured.
  */
-export type CallKind = 'value' | 'stream' | 'error';
-export const FRAME = Object.freeze({ CHUNK: 0, ERROR: 1 });
+export function rpcSocketPath(socketPath: string): string {
+  return `${socketPath}.rpc`;
+}
 
 /** An error as it crosses a process boundary. */
 export interface RemoteError {

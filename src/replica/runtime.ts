@@ -14,6 +14,7 @@ import type {
   DeploymentRouting, FailedMessage, FromReplica, HealthMessage, InitMessage, LoadMessage, ReconfigureMessage,
   RemoteError, StopMessage, ToReplica,
 } from './protocol.ts';
+import { rpcSocketPath } from './protocol.ts';
 import { toRemoteError } from './remote-error.ts';
 import { CallContext, getRequestContext } from './request-context.ts';
 
@@ -51,7 +52,10 @@ export class ReplicaRuntime {
       process.exit(this.#exitCode);
     });
     process.on('exit', () => {
-      if (this.#server !== undefined && this.#init !== undefined) removeSocket(this.#init.socket_path);
+      if (this.#server !== undefined && this.#init !== undefined) {
+        removeSocket(this.#init.socket_path);
+        removeSocket(rpcSocketPath(this.#init.socket_path));
+      }
     });
   }
 
