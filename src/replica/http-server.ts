@@ -9,7 +9,6 @@
  * built only for `fetch`, and the AbortController only when a signal is read.
  */
 import { randomUUID } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ERRORS } from '../errors.ts';
@@ -20,6 +19,7 @@ import { failResponse, refuse, sendError } from './error-response.ts';
 import { CallContext, requestStorage, type ReplicaIdentity } from './request-context.ts';
 import { HOP_BY_HOP, writeResult } from './response-writer.ts';
 import { RpcCall, RpcServer } from './rpc-server.ts';
+import { listenSocketFile } from '../net/listen.ts';
 
 export interface ReplicaServerOptions {
   readonly identity: ReplicaIdentity;
@@ -77,18 +77,7 @@ export class ReplicaServer {
    */
   async listen(socketPath: string): Promise<void> {
     await this.#rpc.listen(rpcSocketPath(socketPath));
-    try {
-      unlinkSync(socketPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(socketPath, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenSocketFile(this.#server, socketPath);
   }
 
   /**

@@ -8,7 +8,6 @@
  * headers and per-request objects; a frame on a multiplexed connection costs a fraction of it.
  */
 import { randomUUID } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import { serveHandleCall } from './handle-call.ts';
@@ -16,6 +15,7 @@ import type { ReplicaServer } from './http-server.ts';
 import { toRemoteError } from './remote-error.ts';
 import { CallContext, requestStorage } from './request-context.ts';
 import { CREDIT_CHUNKS, FrameReader, FrameWriter, RPC, STREAM_WINDOW } from './rpc-frames.ts';
+import { listenSocketFile } from '../net/listen.ts';
 
 const storage = requestStorage();
 
@@ -168,18 +168,7 @@ export class RpcServer {
 
   /** Binds the socket, replacing a stale file left by a crashed predecessor. */
   async listen(path: string): Promise<void> {
-    try {
-      unlinkSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(path, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenSocketFile(this.#server, path);
   }
 
   /**
