@@ -19,8 +19,8 @@ export interface RunningGateway {
   log(): string;
   /** GET the status JSON from the admin API. */
   status(): Promise<any>;
-  /** Waits until `fn(status)` is true (polling), or throws with the log after `timeoutMs`. */
-  waitFor(fn: (status: any) => boolean, timeoutMs?: number, what?: string): Promise<any>;
+  /** Waits until `fn(status)` is true (polling every `pollMs`), or throws with the log after `timeoutMs`. */
+  waitFor(fn: (status: any) => boolean, timeoutMs?: number, what?: string, pollMs?: number): Promise<any>;
   /** SIGTERM, then waits for exit; SIGKILLs the group if it hangs. Resolves to the exit code. */
   stop(): Promise<number | null>;
 }
@@ -60,6 +60,9 @@ export async function startGateway(specPath: string, options: StartOptions = {})
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  // If this process ends first (a failed test, a Ctrl-C'd benchmark), the gateway's group goes too.
+  const onExit = () => killGroup(child);
+  process.once('exit', onExit);
   const token = options.env?.SWITCHYARD_ADMIN_TOKEN;
   const timeoutMs = options.timeoutMs ?? 20_000;
 
@@ -76,29 +79,35 @@ export async function startGateway(specPath: string, options: StartOptions = {})
     await sleep(20);
   }
   const status = async () => {
-    const res = await fetch(`${admin}/api/serve/applications/`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${admin}/api/serve/applications/`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(5_000),
+    });
     return res.json();
   };
-  const waitFor = async (fn: (s: any) => boolean, ms = 20_000, what = 'condition') => {
+  const waitFor = async (fn: (s: any) => boolean, ms = 20_000, what = 'condition', pollMs = 50) => {
     const end = Date.now() + ms;
     let last: any;
     for (;;) {
       last = await status().catch(() => undefined);
       if (last && fn(last)) return last;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(last)}\n--- gateway log ---\n${stderr}`);
-      await sleep(50);
+      await sleep(pollMs);
     }
   };
   const gw: RunningGateway = {
     child, http, admin, status, waitFor,
     log: () => stderr,
     stop: async () => {
+      process.off('exit', onExit);
       if (child.exitCode !== null) return child.exitCode;
       // SIGTERM to the gateway alone, as a process manager would: it drains and stops its replicas.
       try { process.kill(child.pid!, 'SIGTERM'); } catch { /* already gone */ }
       const timer = setTimeout(() => killGroup(child), 15_000);
       const code = await exited;
       clearTimeout(timer);
+      // The gateway stops its replicas before it exits; this only catches one left behind.
+      killGroup(child);
       return code;
     },
   };
